@@ -1,0 +1,1 @@
+"""S2 Pixel Labeller domain: geometry, sources, rendering, selection, store. No Streamlit here."""

@@ -1,0 +1,163 @@
+"""Area of interest: a WGS84 bounding box validated once, and its fixed 10 m UTM pixel grid.
+
+The grid lies in the UTM zone of the box's centre. Its edges are snapped outwards to
+multiples of 60 m, as the Sentinel-2 tile grids are, so every 10 m pixel lies inside
+exactly one native 20 m and one native 60 m pixel. Row 0 is the north edge, column 0
+the west edge. Every scene of one AOI shares this grid, so a selection of (row, col)
+carries from one date to the next unchanged.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+from functools import cached_property
+
+import numpy as np
+from pyproj import Transformer
+
+from labeller.errors import InvalidAOIError
+
+PIXEL_SIZE_M = 10
+GRID_SNAP_M = 60
+MAX_SIDE_PX = 200
+"""Largest AOI side in 10 m pixels (2 km). The labelling view enlarges each pixel to at
+least 4 screen pixels so that a single pixel can be hit with a mouse; 200 × 4 = 800 px
+fits beside the controls on a 1366 px laptop screen without scrolling."""
+
+
+def utm_epsg(lon: float, lat: float) -> int:
+    """EPSG code of the WGS84 / UTM zone holding (lon, lat): 326zz north, 327zz south."""
+    zone = min(int((lon + 180.0) // 6.0) + 1, 60)
+    return (32600 if lat >= 0 else 32700) + zone
+
+
+@dataclass(frozen=True)
+class AreaOfInterest:
+    """A validated WGS84 box and the 10 m UTM grid that covers it."""
+
+    min_lon: float
+    """West edge, degrees east."""
+    min_lat: float
+    """South edge, degrees north."""
+    max_lon: float
+    """East edge, degrees east."""
+    max_lat: float
+    """North edge, degrees north."""
+
+    def __post_init__(self) -> None:
+        validate_bbox(self.min_lon, self.min_lat, self.max_lon, self.max_lat)
+        rows, cols = self.shape
+        if rows > MAX_SIDE_PX or cols > MAX_SIDE_PX:
+            raise InvalidAOIError(
+                f"The area is {cols} × {rows} pixels at 10 m; the most is {MAX_SIDE_PX} × "
+                f"{MAX_SIDE_PX} ({MAX_SIDE_PX * PIXEL_SIZE_M / 1000:g} km a side) so that single "
+                "pixels stay clickable. Draw or type a smaller box."
+            )
+
+    @property
+    def bbox(self) -> tuple[float, float, float, float]:
+        """(min lon, min lat, max lon, max lat)."""
+        return (self.min_lon, self.min_lat, self.max_lon, self.max_lat)
+
+    @cached_property
+    def epsg(self) -> int:
+        """EPSG code of the UTM zone of the box's centre."""
+        return utm_epsg((self.min_lon + self.max_lon) / 2, (self.min_lat + self.max_lat) / 2)
+
+    @cached_property
+    def _to_utm(self) -> Transformer:
+        return Transformer.from_crs(4326, self.epsg, always_xy=True)
+
+    @cached_property
+    def _to_wgs84(self) -> Transformer:
+        return Transformer.from_crs(self.epsg, 4326, always_xy=True)
+
+    @cached_property
+    def utm_bounds(self) -> tuple[float, float, float, float]:
+        """(min x, min y, max x, max y) of the grid in metres, snapped outwards to 60 m."""
+        minx, miny, maxx, maxy = self._to_utm.transform_bounds(*self.bbox, densify_pts=21)
+        snap = GRID_SNAP_M
+        return (
+            math.floor(minx / snap) * snap,
+            math.floor(miny / snap) * snap,
+            math.ceil(maxx / snap) * snap,
+            math.ceil(maxy / snap) * snap,
+        )
+
+    @property
+    def shape(self) -> tuple[int, int]:
+        """(rows, cols) of the 10 m grid."""
+        minx, miny, maxx, maxy = self.utm_bounds
+        return (round((maxy - miny) / PIXEL_SIZE_M), round((maxx - minx) / PIXEL_SIZE_M))
+
+    @property
+    def rows(self) -> int:
+        return self.shape[0]
+
+    @property
+    def cols(self) -> int:
+        return self.shape[1]
+
+    def pixel_to_utm(self, row, col):
+        """UTM x, y (metres) of pixel centres. Accepts scalars or arrays."""
+        minx, _, _, maxy = self.utm_bounds
+        row = np.asarray(row, dtype=float)
+        col = np.asarray(col, dtype=float)
+        return minx + (col + 0.5) * PIXEL_SIZE_M, maxy - (row + 0.5) * PIXEL_SIZE_M
+
+    def utm_to_pixel(self, x, y):
+        """(row, col) of the pixels holding UTM points; may fall outside the grid."""
+        minx, _, _, maxy = self.utm_bounds
+        col = np.floor((np.asarray(x, dtype=float) - minx) / PIXEL_SIZE_M).astype(int)
+        row = np.floor((maxy - np.asarray(y, dtype=float)) / PIXEL_SIZE_M).astype(int)
+        return row, col
+
+    def pixel_to_lonlat(self, row, col):
+        """WGS84 lon, lat of pixel centres."""
+        return self._to_wgs84.transform(*self.pixel_to_utm(row, col))
+
+    def lonlat_to_pixel(self, lon, lat):
+        """(row, col) of the pixels holding WGS84 points; may fall outside the grid."""
+        return self.utm_to_pixel(*self._to_utm.transform(np.asarray(lon), np.asarray(lat)))
+
+    def grid_lonlat(self) -> tuple[np.ndarray, np.ndarray]:
+        """lon, lat arrays of shape (rows, cols) for every pixel centre."""
+        rows, cols = np.mgrid[0 : self.rows, 0 : self.cols]
+        lon, lat = self.pixel_to_lonlat(rows, cols)
+        return np.asarray(lon), np.asarray(lat)
+
+    def describe(self) -> str:
+        """One line for people: size in pixels and metres, and the grid's CRS."""
+        rows, cols = self.shape
+        return (
+            f"{cols} × {rows} pixels at 10 m ({cols * PIXEL_SIZE_M / 1000:g} × "
+            f"{rows * PIXEL_SIZE_M / 1000:g} km), grid EPSG:{self.epsg}"
+        )
+
+
+def validate_bbox(min_lon: float, min_lat: float, max_lon: float, max_lat: float) -> None:
+    """Raise InvalidAOIError with a message saying what to change, or return None."""
+    values = {"min lon": min_lon, "min lat": min_lat, "max lon": max_lon, "max lat": max_lat}
+    for name, value in values.items():
+        if value is None or not isinstance(value, int | float) or not math.isfinite(value):
+            raise InvalidAOIError(f"{name} must be a finite number of degrees, got {value!r}.")
+    for name in ("min lon", "max lon"):
+        if not -180.0 <= values[name] <= 180.0:
+            raise InvalidAOIError(f"{name} is {values[name]:g}; longitude must lie between -180 and 180.")
+    for name in ("min lat", "max lat"):
+        if not -84.0 <= values[name] <= 84.0:
+            raise InvalidAOIError(
+                f"{name} is {values[name]:g}; latitude must lie between -84 and 84 "
+                "(the UTM grid, and Sentinel-2's regular coverage, end there)."
+            )
+    if min_lon > max_lon and min_lon - max_lon > 180.0:
+        raise InvalidAOIError(
+            "The box crosses the antimeridian (180°). Split it into two boxes, one on each side."
+        )
+    if min_lon == max_lon or min_lat == max_lat:
+        raise InvalidAOIError("The box has zero area: min and max must differ in both lon and lat.")
+    if min_lon > max_lon:
+        raise InvalidAOIError(f"min lon ({min_lon:g}) must be less than max lon ({max_lon:g}).")
+    if min_lat > max_lat:
+        raise InvalidAOIError(f"min lat ({min_lat:g}) must be less than max lat ({max_lat:g}).")

@@ -1,0 +1,83 @@
+"""A labelling campaign: one AOI, one label value, one source and collection, one period."""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+from datetime import date
+
+from labeller.aoi import AreaOfInterest
+from labeller.errors import InvalidInputError
+
+MAX_LABEL_NAME = 80
+
+
+@dataclass(frozen=True)
+class CampaignSpec:
+    """What the user fixes before labelling. Validated on construction."""
+
+    aoi: AreaOfInterest
+    label_value: float
+    """The value every saved pixel gets: a class id or a regression target."""
+    label_name: str
+    """Optional human name of the label, e.g. ``snow`` ("" when none)."""
+    notes: str
+    """Free text kept with the campaign."""
+    source: str
+    """Image source key, e.g. ``demo``."""
+    collection: str
+    """Collection id, e.g. ``sentinel-2-l1c``."""
+    start: date
+    end: date
+    max_cloud: float | None = None
+    """Largest acceptable cloud cover in percent, or None for any."""
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "label_value", parse_label_value(self.label_value))
+        object.__setattr__(self, "label_name", (self.label_name or "").strip())
+        if len(self.label_name) > MAX_LABEL_NAME:
+            raise InvalidInputError(f"The label name is longer than {MAX_LABEL_NAME} characters; shorten it.")
+        validate_period(self.start, self.end)
+        if self.max_cloud is not None and not 0 <= self.max_cloud <= 100:
+            raise InvalidInputError("Maximum cloud cover is a percentage: give a number from 0 to 100.")
+
+    def identity(self) -> tuple:
+        """What makes two specs the same campaign (the period may differ: it resumes)."""
+        return (*self.aoi.bbox, self.label_value, self.label_name, self.source, self.collection)
+
+
+def parse_label_value(value) -> float:
+    """A finite number from a number or text; InvalidInputError otherwise."""
+    if isinstance(value, bool):
+        raise InvalidInputError("The label value must be a number, not true/false.")
+    if isinstance(value, str):
+        text = value.strip()
+        if not text:
+            raise InvalidInputError("Enter a label value: any finite number, e.g. 1 or 0.35.")
+        try:
+            value = float(text)
+        except ValueError:
+            raise InvalidInputError(
+                f"The label value {text!r} is not a number. Enter e.g. 1, 2.5 or -0.3."
+            ) from None
+    if not isinstance(value, int | float):
+        raise InvalidInputError(f"The label value must be a number, got {value!r}.")
+    value = float(value)
+    if not math.isfinite(value):
+        raise InvalidInputError("The label value must be finite: NaN and infinities cannot be learnt from.")
+    return value
+
+
+def validate_period(start: date | None, end: date | None, today: date | None = None) -> None:
+    """Refuse a missing start, a future end or a start after the end."""
+    today = today or date.today()
+    if start is None:
+        raise InvalidInputError("Choose a start date.")
+    if end is None:
+        raise InvalidInputError("Choose an end date (today by default).")
+    if end > today:
+        raise InvalidInputError(f"The end date {end} is in the future; choose {today} or earlier.")
+    if start > today:
+        raise InvalidInputError(f"The start date {start} is in the future; choose {today} or earlier.")
+    if start > end:
+        raise InvalidInputError(f"The start date {start} is after the end date {end}; swap or change them.")

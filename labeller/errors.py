@@ -1,0 +1,25 @@
+"""One root error type; every subclass carries a message that tells the user what to do."""
+
+
+class LabellerError(Exception):
+    """Root of all errors the app shows to the user as a message (never a traceback)."""
+
+
+class InvalidAOIError(LabellerError, ValueError):
+    """The area of interest cannot be used as given."""
+
+
+class InvalidInputError(LabellerError, ValueError):
+    """A label value, date range or other form input is not acceptable."""
+
+
+class SourceError(LabellerError):
+    """An image source failed to list acquisitions or to deliver a scene."""
+
+
+class NoAcquisitionsError(SourceError):
+    """The source has no acquisitions for this area, period and cloud limit."""
+
+
+class StoreError(LabellerError):
+    """The label store could not read or write."""
