@@ -20,6 +20,8 @@ from labeller.errors import InvalidAOIError
 
 PIXEL_SIZE_M = 10
 GRID_SNAP_M = 60
+MIN_SPAN_DEG = 1e-5
+"""Narrower boxes (about a metre) are treated as having no area."""
 MAX_SIDE_PX = 200
 """Largest AOI side in 10 m pixels (2 km). The labelling view enlarges each pixel to at
 least 4 screen pixels so that a single pixel can be hit with a mouse; 200 × 4 = 800 px
@@ -155,9 +157,30 @@ def validate_bbox(min_lon: float, min_lat: float, max_lon: float, max_lat: float
         raise InvalidAOIError(
             "The box crosses the antimeridian (180°). Split it into two boxes, one on each side."
         )
-    if min_lon == max_lon or min_lat == max_lat:
-        raise InvalidAOIError("The box has zero area: min and max must differ in both lon and lat.")
+    if abs(max_lon - min_lon) < MIN_SPAN_DEG or abs(max_lat - min_lat) < MIN_SPAN_DEG:
+        raise InvalidAOIError(
+            "The box has (almost) zero area: min and max must differ by at least 0.00001° "
+            "(about a metre) in both lon and lat."
+        )
     if min_lon > max_lon:
         raise InvalidAOIError(f"min lon ({min_lon:g}) must be less than max lon ({max_lon:g}).")
     if min_lat > max_lat:
         raise InvalidAOIError(f"min lat ({min_lat:g}) must be less than max lat ({max_lat:g}).")
+
+
+def bbox_of_geojson(feature: dict) -> tuple[float, float, float, float]:
+    """(min lon, min lat, max lon, max lat) of a drawn GeoJSON Feature or geometry."""
+    geometry = feature.get("geometry", feature)
+    try:
+        ring = geometry["coordinates"][0]
+        lons = [float(p[0]) for p in ring]
+        lats = [float(p[1]) for p in ring]
+    except (KeyError, IndexError, TypeError, ValueError) as error:
+        raise InvalidAOIError("The drawn shape could not be read; draw a rectangle again.") from error
+    return (min(lons), min(lats), max(lons), max(lats))
+
+
+def map_zoom(bbox: tuple[float, float, float, float]) -> int:
+    """A web-map zoom level at which the box fills a 400-600 px map."""
+    span = max(bbox[2] - bbox[0], bbox[3] - bbox[1], 1e-6)
+    return int(max(2, min(18, math.floor(math.log2(360.0 / span)) - 1)))

@@ -1,0 +1,191 @@
+"""The labelling loop: step through a campaign's acquisitions, select pixels, save or skip.
+
+Pure Python over a store and a source, so pages stay thin and tests need no browser.
+"""
+
+from __future__ import annotations
+
+from collections import OrderedDict
+from dataclasses import dataclass
+
+import numpy as np
+
+from labeller import render
+from labeller.campaign import CampaignSpec
+from labeller.selection import Pixel, Selection, click_to_pixel, is_valid, toggle, valid_only
+from labeller.sources.base import Acquisition, ImageSource, Progress, Scene
+from labeller.store import CampaignRecord, Review, Store
+
+SCENES_KEPT = 4
+"""Scenes kept in memory per session: the current one and its neighbours."""
+
+
+@dataclass(frozen=True)
+class LoopProgress:
+    """What the progress line shows."""
+
+    reviewed: int
+    total: int
+    saved_acquisitions: int
+    skipped_acquisitions: int
+    pixels_saved: int
+
+    @property
+    def fraction(self) -> float:
+        return self.reviewed / self.total if self.total else 1.0
+
+
+class LabellingSession:
+    """One user's pass through one campaign. Holds the current index and the selection."""
+
+    def __init__(
+        self,
+        store: Store,
+        source: ImageSource,
+        campaign: CampaignRecord,
+        acquisitions: list[Acquisition],
+    ) -> None:
+        self.store = store
+        self.source = source
+        self.campaign = campaign
+        self.acquisitions = acquisitions
+        self.reviews: dict[str, Review] = store.reviews(campaign.id)
+        self.index = self.first_unreviewed()
+        self.selection: Selection = self._resume_selection()
+        self.factor = render.upscale_factor(*self.aoi.shape)
+        self._scenes: OrderedDict[str, Scene] = OrderedDict()
+        self._bases: dict[tuple[str, str], np.ndarray] = {}
+
+    @classmethod
+    def start(
+        cls, store: Store, source: ImageSource, spec: CampaignSpec, progress: Progress | None = None
+    ) -> LabellingSession:
+        """Open (or resume) the campaign for this spec and list its acquisitions."""
+        acquisitions = source.acquisitions(spec.aoi, spec.start, spec.end, spec.max_cloud, progress)
+        campaign = store.open_campaign(spec)
+        return cls(store, source, campaign, acquisitions)
+
+    # --- where we are -------------------------------------------------------------------
+
+    @property
+    def aoi(self):
+        return self.campaign.spec.aoi
+
+    @property
+    def finished(self) -> bool:
+        """True once the index has moved past the last acquisition."""
+        return self.index >= len(self.acquisitions)
+
+    @property
+    def current(self) -> Acquisition:
+        return self.acquisitions[self.index]
+
+    def review_of(self, acquisition: Acquisition) -> Review | None:
+        return self.reviews.get(acquisition.id)
+
+    def first_unreviewed(self) -> int:
+        """Index of the first acquisition without a review (len when all are reviewed)."""
+        return next(
+            (i for i, a in enumerate(self.acquisitions) if a.id not in self.reviews), len(self.acquisitions)
+        )
+
+    def progress(self) -> LoopProgress:
+        ids = {a.id for a in self.acquisitions}
+        mine = [r for r in self.reviews.values() if r.acquisition_id in ids]
+        saved = [r for r in mine if r.status == "saved"]
+        return LoopProgress(
+            reviewed=len(mine),
+            total=len(self.acquisitions),
+            saved_acquisitions=len(saved),
+            skipped_acquisitions=len(mine) - len(saved),
+            pixels_saved=sum(r.n_pixels for r in saved),
+        )
+
+    # --- images -------------------------------------------------------------------------
+
+    def scene(self, acquisition: Acquisition | None = None) -> Scene:
+        """The scene of an acquisition (the current one by default), kept for a few steps."""
+        acquisition = acquisition or self.current
+        if acquisition.id in self._scenes:
+            self._scenes.move_to_end(acquisition.id)
+            return self._scenes[acquisition.id]
+        scene = self.source.scene(self.aoi, acquisition)
+        self._scenes[acquisition.id] = scene
+        while len(self._scenes) > SCENES_KEPT:
+            dropped, _ = self._scenes.popitem(last=False)
+            self._bases = {k: v for k, v in self._bases.items() if k[0] != dropped}
+        return scene
+
+    def image(self, composite: str = render.DEFAULT_COMPOSITE) -> np.ndarray:
+        """The enlarged current scene with the selection outlined."""
+        key = (self.current.id, composite)
+        if key not in self._bases:
+            self._bases[key] = render.enlarge(render.composite(self.scene(), composite), self.factor)
+        return render.draw_selection(self._bases[key], self.selection, self.factor)
+
+    # --- selection ----------------------------------------------------------------------
+
+    def click(self, x: float, y: float, shown_width: float, shown_height: float) -> str | None:
+        """Toggle the pixel under a click on the shown image. Returns a message if refused."""
+        rows, cols = self.aoi.shape
+        pixel = click_to_pixel(x, y, shown_width, shown_height, rows, cols)
+        return self.toggle(pixel)
+
+    def toggle(self, pixel: Pixel) -> str | None:
+        valid = self.scene().valid
+        if pixel not in self.selection and not is_valid(pixel, valid):
+            return f"Pixel (row {pixel[0]}, col {pixel[1]}) has no data in this image and cannot be selected."
+        self._set_selection(toggle(self.selection, pixel, valid))
+        return None
+
+    def clear(self) -> None:
+        self._set_selection(frozenset())
+
+    def _set_selection(self, selection: Selection) -> None:
+        self.selection = frozenset(selection)
+        self.store.set_draft(self.campaign.id, self.selection)
+
+    def selectable(self) -> Selection:
+        """The selected pixels that have data in the current scene (what Save stores)."""
+        return valid_only(self.selection, self.scene().valid)
+
+    # --- moving -------------------------------------------------------------------------
+
+    def save_and_next(self) -> Review:
+        """Store the selected valid pixels' spectra for the current acquisition, then advance."""
+        review = self.store.save(self.campaign.id, self.aoi, self.scene(), sorted(self.selectable()))
+        self.reviews[review.acquisition_id] = review
+        self.go(self.index + 1)
+        return review
+
+    def skip(self) -> Review:
+        """Record the current acquisition as skipped (no spectra), then advance."""
+        review = self.store.skip(self.campaign.id, self.current)
+        self.reviews[review.acquisition_id] = review
+        self.go(self.index + 1)
+        return review
+
+    def back(self) -> None:
+        if self.index > 0:
+            self.go(self.index - 1)
+
+    def go(self, index: int) -> None:
+        """Open acquisition ``index``. A saved one shows its saved pixels; otherwise the
+        selection carries over from the image shown before."""
+        self.index = min(max(index, 0), len(self.acquisitions))
+        if self.finished:
+            return
+        review = self.review_of(self.current)
+        if review is not None and review.status == "saved":
+            self._set_selection(self.store.saved_pixels(self.campaign.id, self.current.id))
+
+    def _resume_selection(self) -> Selection:
+        """The unsaved working selection if any, else the pixels of the last saved acquisition."""
+        draft = self.store.draft(self.campaign.id)
+        if draft:
+            return frozenset(draft)
+        for acquisition in reversed(self.acquisitions[: self.index]):
+            review = self.reviews.get(acquisition.id)
+            if review is not None and review.status == "saved":
+                return frozenset(self.store.saved_pixels(self.campaign.id, acquisition.id))
+        return frozenset()

@@ -1,0 +1,79 @@
+"""Composites of a scene, enlarged nearest-neighbour, with the selection drawn on top."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+
+import numpy as np
+
+from labeller.selection import Pixel, as_mask
+from labeller.sources.base import Scene
+
+TARGET_SIDE_PX = 800
+"""Longest side of the enlarged image; fits a laptop screen beside the controls."""
+MIN_FACTOR, MAX_FACTOR = 4, 32
+"""A grid pixel is shown at 4 to 32 screen pixels, so a single pixel stays easy to hit."""
+
+COMPOSITES: dict[str, tuple[tuple[str, str, str], float]] = {
+    "True colour (B04, B03, B02)": (("B04", "B03", "B02"), 2.5),
+    "False colour (B08, B04, B03)": (("B08", "B04", "B03"), 1.8),
+    "SWIR (B12, B8A, B04)": (("B12", "B8A", "B04"), 1.8),
+}
+"""Name → (red, green, blue bands, gain). SWIR tells snow (dark in B12) from cloud (bright)."""
+DEFAULT_COMPOSITE = next(iter(COMPOSITES))
+
+OUTLINE_RGB = np.array([255, 221, 0], dtype=np.uint8)
+"""Selection outline: saturated yellow, visible on vegetation, water, snow and cloud."""
+OUTLINE_INNER_RGB = np.array([0, 0, 0], dtype=np.uint8)
+NODATA_RGB = (np.array([60, 60, 60], dtype=np.uint8), np.array([110, 110, 110], dtype=np.uint8))
+GAMMA = 1 / 1.2
+
+
+def upscale_factor(rows: int, cols: int, target: int = TARGET_SIDE_PX) -> int:
+    """Integer enlargement so the longest side is about ``target`` screen pixels."""
+    return int(np.clip(target // max(rows, cols, 1), MIN_FACTOR, MAX_FACTOR))
+
+
+def composite(scene: Scene, name: str = DEFAULT_COMPOSITE) -> np.ndarray:
+    """(rows, cols, 3) uint8 image of the scene; pixels without data drawn as a grey checker."""
+    bands, gain = COMPOSITES[name]
+    stack = np.stack([scene.band(b) for b in bands], axis=-1).astype(np.float32)
+    rgb = (np.clip(stack * gain, 0.0, 1.0) ** GAMMA * 255.0 + 0.5).astype(np.uint8)
+    if not scene.valid.all():
+        rows, cols = np.indices(scene.valid.shape)
+        checker = np.where(((rows + cols) % 2 == 0)[..., None], *NODATA_RGB)
+        rgb = np.where(scene.valid[..., None], rgb, checker)
+    return rgb
+
+
+def enlarge(rgb: np.ndarray, factor: int) -> np.ndarray:
+    """Nearest-neighbour enlargement by an integer factor."""
+    return np.repeat(np.repeat(rgb, factor, axis=0), factor, axis=1)
+
+
+def _ring(factor: int, width: int) -> np.ndarray:
+    """(factor, factor) bool: True on a border of the given width."""
+    ring = np.zeros((factor, factor), dtype=bool)
+    ring[:width, :] = ring[-width:, :] = ring[:, :width] = ring[:, -width:] = True
+    return ring
+
+
+def draw_selection(enlarged: np.ndarray, selection: Iterable[Pixel], factor: int) -> np.ndarray:
+    """A copy of the enlarged image with each selected pixel outlined (yellow, black inside)."""
+    rows, cols = enlarged.shape[0] // factor, enlarged.shape[1] // factor
+    mask = as_mask(selection, (rows, cols))
+    out = enlarged.copy()
+    if not mask.any():
+        return out
+    width = max(1, factor // 6)
+    outer = np.kron(mask, _ring(factor, width)).astype(bool)
+    out[outer] = OUTLINE_RGB
+    if factor >= 8:
+        inner = np.kron(mask, _ring(factor, 2 * width) & ~_ring(factor, width)).astype(bool)
+        out[inner] = OUTLINE_INNER_RGB
+    return out
+
+
+def render(scene: Scene, selection: Iterable[Pixel], factor: int, name: str = DEFAULT_COMPOSITE) -> np.ndarray:
+    """The enlarged composite with the selection outlined, ready to show."""
+    return draw_selection(enlarge(composite(scene, name), factor), selection, factor)

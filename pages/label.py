@@ -1,0 +1,252 @@
+"""Label page: choose an area, a label and a period, then click pixels image by image."""
+
+from __future__ import annotations
+
+from datetime import date, timedelta
+
+import folium
+import streamlit as st
+from folium.plugins import Draw
+
+from labeller import render
+from labeller.aoi import AreaOfInterest, bbox_of_geojson, map_zoom
+from labeller.campaign import CampaignSpec
+from labeller.labelling import LabellingSession
+from labeller.sources import make_source, source_titles
+from pages import ui
+
+SESSION = "labelling"
+BBOX_KEYS = ("min_lon", "min_lat", "max_lon", "max_lat")
+BBOX_LABELS = ("Min lon (west)", "Min lat (south)", "Max lon (east)", "Max lat (north)")
+DEFAULT_BBOX = (14.5514, 45.8659, 14.5642, 45.8750)  # 1 km near Ljubljana: forest, meadows, houses
+MAP_KEY, IMAGE_KEY = "aoi_map", "image"
+
+
+def session() -> LabellingSession | None:
+    return st.session_state.get(SESSION)
+
+
+# --- set-up ---------------------------------------------------------------------------------
+
+
+def typed_bbox() -> tuple:
+    return tuple(st.session_state.get(k) for k in BBOX_KEYS)
+
+
+@ui.callback
+def on_map_drawn() -> None:
+    drawings = (st.session_state.get(MAP_KEY) or {}).get("all_drawings") or []
+    if drawings:
+        for key, value in zip(BBOX_KEYS, bbox_of_geojson(drawings[-1]), strict=True):
+            st.session_state[key] = round(value, 6)
+
+
+def aoi_inputs() -> AreaOfInterest | None:
+    """Map and four numbers, kept in sync. Returns the AOI or None (with the reason shown)."""
+    for key, value in zip(BBOX_KEYS, DEFAULT_BBOX, strict=True):
+        st.session_state.setdefault(key, value)
+    map_col, numbers_col = st.columns([3, 2])
+    with numbers_col:
+        st.markdown("**Area of interest** (WGS84 degrees). Draw a rectangle on the map or type:")
+        a, b = st.columns(2)
+        for col, key, label in zip((a, b, a, b), BBOX_KEYS, BBOX_LABELS, strict=True):
+            col.number_input(label, key=key, format="%.6f", step=0.001, value=None)
+        aoi, problem = None, None
+        try:
+            aoi = AreaOfInterest(*typed_bbox())
+        except Exception as error:  # noqa: BLE001 - any bad box gets a message
+            problem = ui.message_for(error)
+        if aoi is not None:
+            st.success(f"Grid: {aoi.describe()}", icon="📐")
+        else:
+            st.error(problem, icon="⚠️")
+    with map_col:
+        bbox = typed_bbox() if aoi is not None else DEFAULT_BBOX
+        fmap = folium.Map(location=[0, 0], zoom_start=2, tiles="OpenStreetMap")
+        Draw(
+            draw_options={k: False for k in ("polyline", "polygon", "circle", "marker", "circlemarker")}
+            | {"rectangle": {"shapeOptions": {"color": "#ff7800"}}},
+            edit_options={"edit": False},
+            show_geometry_on_click=False,
+        ).add_to(fmap)
+        shown = folium.FeatureGroup(name="AOI")
+        if aoi is not None:
+            folium.Rectangle([[bbox[1], bbox[0]], [bbox[3], bbox[2]]], color="#3388ff", fill=False).add_to(shown)
+        ui.drawing_map(
+            fmap,
+            key=MAP_KEY,
+            feature_group=shown,
+            center=((bbox[1] + bbox[3]) / 2, (bbox[0] + bbox[2]) / 2),
+            zoom=map_zoom(bbox),
+            on_change=on_map_drawn,
+        )
+    return aoi
+
+
+def setup_form() -> None:
+    st.title("Label Sentinel-2 pixels")
+    ui.show_flashes()
+    aoi = aoi_inputs()
+    left, middle, right = st.columns(3)
+    with left:
+        st.text_input("Label value", value="1", key="label_value", help="Any finite number: a class id or a target.")
+        st.text_input("Label name (optional)", key="label_name", placeholder="e.g. snow")
+        st.text_area("Notes (optional)", key="notes", height=68)
+    with middle:
+        st.date_input("Start date", value=date.today() - timedelta(days=60), key="start", format="YYYY-MM-DD")
+        st.date_input("End date", value=date.today(), key="end", format="YYYY-MM-DD")
+        st.number_input(
+            "Maximum cloud cover, %", min_value=0.0, max_value=100.0, value=None, key="max_cloud",
+            placeholder="any", help="Leave empty to see every acquisition.",
+        )
+    with right:
+        titles = source_titles()
+        st.selectbox("Source", options=list(titles), format_func=titles.get, key="source")
+        st.caption("The demo source needs no account: a synthetic but realistic Level-1C time series.")
+        if st.button("Start", type="primary", use_container_width=True, disabled=aoi is None):
+            with ui.showing_errors():
+                start_campaign(aoi)
+
+
+def start_campaign(aoi: AreaOfInterest) -> None:
+    state = st.session_state
+    source = make_source(state["source"])
+    spec = CampaignSpec(
+        aoi=aoi, label_value=state["label_value"], label_name=state["label_name"], notes=state["notes"],
+        source=source.key, collection=source.collection.id, start=state["start"], end=state["end"],
+        max_cloud=state["max_cloud"],
+    )
+    bar = st.progress(0.0, text="Listing acquisitions…")
+    labelling = LabellingSession.start(ui.get_store(), source, spec, lambda f, t: bar.progress(f, text=t))
+    bar.empty()
+    open_session(labelling)
+    st.rerun()
+
+
+def open_session(labelling: LabellingSession) -> None:
+    st.session_state[SESSION] = labelling
+    st.query_params["campaign"] = str(labelling.campaign.id)
+
+
+def resume_from_url() -> None:
+    """After a reload, reopen the campaign named in the URL at its first unreviewed image."""
+    campaign_id = st.query_params.get("campaign")
+    if session() is not None or not campaign_id:
+        return
+    with ui.showing_errors(), st.spinner("Resuming your campaign…"):
+        store = ui.get_store()
+        record = store.campaign(int(campaign_id)) if campaign_id.isdigit() else None
+        if record is None:
+            del st.query_params["campaign"]
+            st.warning(f"Campaign {campaign_id} no longer exists; set up a new one.")
+            return
+        spec = record.spec
+        source = make_source(spec.source)
+        acquisitions = source.acquisitions(spec.aoi, spec.start, spec.end, spec.max_cloud)
+        open_session(LabellingSession(store, source, record, acquisitions))
+
+
+# --- the loop -------------------------------------------------------------------------------
+
+
+@ui.callback
+def on_image_click() -> None:
+    click = st.session_state.get(IMAGE_KEY)
+    labelling = session()
+    if click and labelling and not labelling.finished:
+        refused = labelling.click(click["x"], click["y"], click["width"], click["height"])
+        if refused:
+            ui.flash(refused, "info")
+
+
+@ui.callback
+def act(action: str) -> None:
+    labelling = session()
+    {"save": labelling.save_and_next, "skip": labelling.skip, "back": labelling.back,
+     "clear": labelling.clear}[action]()
+
+
+@ui.callback
+def on_jump() -> None:
+    session().go(st.session_state["jump"])
+
+
+@ui.callback
+def change_setup() -> None:
+    st.session_state.pop(SESSION, None)
+    st.query_params.clear()
+
+
+def acquisition_label(labelling: LabellingSession, i: int) -> str:
+    acquisition = labelling.acquisitions[i]
+    review = labelling.review_of(acquisition)
+    state = "—" if review is None else ("skipped" if review.status == "skipped" else f"saved {review.n_pixels}")
+    cloud = "" if acquisition.cloud_cover is None else f" · {acquisition.cloud_cover:.0f}% cloud"
+    return f"{i + 1}. {acquisition.time:%Y-%m-%d}{cloud} · {state}"
+
+
+@st.fragment
+def labelling_loop() -> None:
+    labelling = session()
+    ui.show_flashes()
+    progress = labelling.progress()
+    st.progress(
+        progress.fraction,
+        text=f"{progress.reviewed} of {progress.total} reviewed, {progress.pixels_saved} pixels saved",
+    )
+    image_col, controls = st.columns([3, 1])
+    with controls:
+        nav_buttons(labelling)
+    with image_col:
+        if labelling.finished:
+            st.success(f"All {progress.total} acquisitions reviewed. Go Back to revise one, or open the Dataset page.")
+            return
+        show_current(labelling)
+
+
+def nav_buttons(labelling: LabellingSession) -> None:
+    finished = labelling.finished
+    st.button("Save & next", type="primary", use_container_width=True, disabled=finished,
+              on_click=act, args=("save",), help="Store the selected pixels' spectra for this image")
+    st.button("Skip (overcast)", use_container_width=True, disabled=finished, on_click=act, args=("skip",))
+    st.button("Back", use_container_width=True, disabled=labelling.index == 0, on_click=act, args=("back",))
+    st.button("Clear selection", use_container_width=True, disabled=not labelling.selection,
+              on_click=act, args=("clear",))
+    count = len(labelling.acquisitions)
+    st.session_state["jump"] = min(labelling.index, count - 1)
+    st.selectbox("Jump to", options=range(count), key="jump", on_change=on_jump,
+                 format_func=lambda i: acquisition_label(labelling, i))
+    st.radio("View", options=list(render.COMPOSITES), key="composite")
+    spec = labelling.campaign.spec
+    st.caption(
+        f"Campaign {labelling.campaign.id}: label **{spec.label_value:g}** {spec.label_name} · "
+        f"{spec.aoi.describe()} · source {spec.source} ({spec.collection})"
+    )
+    st.button("Change set-up", on_click=change_setup)
+
+
+def show_current(labelling: LabellingSession) -> None:
+    acquisition = labelling.current
+    cloud = "unknown" if acquisition.cloud_cover is None else f"{acquisition.cloud_cover:.0f} %"
+    st.subheader(f"{acquisition.time:%Y-%m-%d %H:%M} UTC · {labelling.index + 1} of {len(labelling.acquisitions)}")
+    review = labelling.review_of(acquisition)
+    status = "not reviewed yet" if review is None else (
+        "skipped" if review.status == "skipped" else f"saved, {review.n_pixels} pixels")
+    st.caption(f"Cloud cover {cloud} · {status}")
+    with ui.showing_errors():
+        scene = labelling.scene()
+        if not scene.valid.any():
+            st.warning("This image has no valid data over the area. Skip it.")
+            return
+        selected, usable = len(labelling.selection), len(labelling.selectable())
+        note = "" if usable == selected else f" ({selected - usable} without data here, not saved)"
+        st.markdown(f"**{usable} pixels selected**{note}. Click a pixel to select it, click again to deselect.")
+        ui.clickable_image(labelling.image(st.session_state.get("composite", render.DEFAULT_COMPOSITE)),
+                           key=IMAGE_KEY, on_click=on_image_click)
+
+
+resume_from_url()
+if session() is None:
+    setup_form()
+else:
+    labelling_loop()

@@ -1,0 +1,41 @@
+"""Shared fixtures. Unit tests run with the network blocked."""
+
+from __future__ import annotations
+
+import socket
+from pathlib import Path
+
+import pytest
+
+SHARED_DATA = Path(__file__).resolve().parents[2] / "shared" / "data" / "s2_l1c_slovenia_2015.npz"
+
+
+@pytest.fixture
+def real_sample():
+    """The real Level-1C sample from ../shared/data, or a skip saying why."""
+    if not SHARED_DATA.is_file():
+        pytest.skip(f"real Sentinel-2 sample not found at {SHARED_DATA} (shared/ is not beside this checkout)")
+    import numpy as np
+
+    with np.load(SHARED_DATA) as data:
+        return {k: data[k] for k in data.files}
+
+
+class _NetworkBlocked(RuntimeError):
+    pass
+
+
+@pytest.fixture(autouse=True)
+def _block_network(request, monkeypatch):
+    """Unit tests may only talk to loopback (e.g. a local PostgreSQL), never the outside world."""
+    if "unit" not in request.node.path.parts:
+        return
+    real_connect = socket.socket.connect
+
+    def guarded(sock, address):
+        host = address[0] if isinstance(address, tuple) else address
+        if isinstance(host, str) and host not in ("127.0.0.1", "::1", "localhost") and not host.startswith("/"):
+            raise _NetworkBlocked(f"unit tests must not reach the network ({address!r})")
+        return real_connect(sock, address)
+
+    monkeypatch.setattr(socket.socket, "connect", guarded)
