@@ -8,6 +8,7 @@ check and never shows a password.
 
 from __future__ import annotations
 
+import itertools
 import json
 from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
@@ -222,6 +223,11 @@ def _sqlite_on_begin(conn: Connection) -> None:
     conn.exec_driver_sql("BEGIN IMMEDIATE" if write else "BEGIN")
 
 
+def _with_driver(url: URL) -> URL:
+    """Plain ``postgresql://`` means psycopg2 (the pinned driver); SQLAlchemy 2.1 would pick psycopg 3."""
+    return url.set(drivername="postgresql+psycopg2") if url.drivername == "postgresql" else url
+
+
 def _create_engine(url: URL) -> Engine:
     if url.get_backend_name() == "sqlite":
         engine = sa.create_engine(url, connect_args={"timeout": BUSY_TIMEOUT_MS / 1000})
@@ -253,7 +259,7 @@ class Store:
 
     def __init__(self, url: str) -> None:
         try:
-            self._url = make_url(url)
+            self._url = _with_driver(make_url(url))
         except ArgumentError as exc:
             raise StoreError(
                 "The label database URL is not valid. Give e.g. sqlite:////path/labels.sqlite "
@@ -359,7 +365,9 @@ class Store:
         )
         with self._read() as conn:
             frame = _frame(conn.execute(query))
-        return _typed(frame, campaigns_table, {"n_saved": "int64", "n_skipped": "int64", "n_samples": "int64"})
+        return _typed(
+            frame, campaigns_table, {"n_saved": "int64", "n_skipped": "int64", "n_samples": "int64"}
+        )
 
     def delete_campaign(self, campaign_id: int) -> None:
         """Delete a campaign; its reviews and samples go with it (ON DELETE CASCADE)."""
@@ -422,7 +430,7 @@ class Store:
         pixel_values = _pixel_values(aoi, scene, rows, cols, review)
 
         def tx(conn: Connection) -> Review:
-            campaign = _campaign_row(conn, campaign_id)
+            campaign = _lock_campaign(conn, campaign_id)
             if tuple(campaign[k] for k in ("min_lon", "min_lat", "max_lon", "max_lat")) != aoi.bbox:
                 raise StoreError(
                     f"This scene's area does not match campaign {campaign_id}; reload the campaign "
@@ -450,7 +458,7 @@ class Store:
         )
 
         def tx(conn: Connection) -> Review:
-            _campaign_row(conn, campaign_id)
+            _lock_campaign(conn, campaign_id)
             _replace_review(conn, campaign_id, acquisition, review)
             _touch(conn, campaign_id, review.reviewed_at)
             return review
@@ -459,11 +467,18 @@ class Store:
 
     def delete_review(self, campaign_id: int, acquisition_id: str) -> None:
         """Forget an acquisition's review and its samples."""
-        self._write(lambda conn: _delete_acquisition(conn, campaign_id, acquisition_id))
+
+        def tx(conn: Connection) -> None:
+            if _lock_campaign(conn, campaign_id, required=False) is not None:
+                _delete_acquisition(conn, campaign_id, acquisition_id)
+
+        self._write(tx)
 
     def saved_pixels(self, campaign_id: int, acquisition_id: str) -> set[tuple[int, int]]:
         s = samples_table.c
-        query = sa.select(s.row, s.col).where(s.campaign_id == campaign_id, s.acquisition_id == acquisition_id)
+        query = sa.select(s.row, s.col).where(
+            s.campaign_id == campaign_id, s.acquisition_id == acquisition_id
+        )
         with self._read() as conn:
             return {(row, col) for row, col in conn.execute(query)}
 
@@ -477,7 +492,9 @@ class Store:
         """Samples, one row each, filtered by campaign, label value and acquisition date
         (UTC, start and end inclusive); a None filter keeps all."""
         s = samples_table.c
-        query = sa.select(samples_table).order_by(s.campaign_id, s.acquired_at, s.acquisition_id, s.row, s.col)
+        query = sa.select(samples_table).order_by(
+            s.campaign_id, s.acquired_at, s.acquisition_id, s.row, s.col
+        )
         if campaign_ids is not None:
             query = query.where(s.campaign_id.in_([int(i) for i in campaign_ids]))
         if label_values is not None:
@@ -522,14 +539,13 @@ class Store:
     def _write(self, work: Callable[[Connection], T], retries: int = 0) -> T:
         """Run ``work`` in one write transaction; retry on IntegrityError ``retries`` times."""
         with self._errors("write to"):
-            for attempt in range(retries + 1):
+            for attempt in itertools.count():
                 try:
                     with self._write_engine.begin() as conn:
                         return work(conn)
                 except IntegrityError:
-                    if attempt == retries:
+                    if attempt >= retries:
                         raise
-        raise AssertionError("unreachable")
 
     @contextmanager
     def _read(self) -> Iterator[Connection]:
@@ -605,13 +621,16 @@ def _missing_campaign(campaign_id: int) -> StoreError:
     )
 
 
-def _campaign_row(conn: Connection, campaign_id: int) -> sa.RowMapping:
-    row = (
-        conn.execute(sa.select(campaigns_table).where(campaigns_table.c.id == campaign_id))
-        .mappings()
-        .one_or_none()
-    )
-    if row is None:
+def _lock_campaign(conn: Connection, campaign_id: int, required: bool = True) -> sa.RowMapping | None:
+    """The campaign's row, locked until commit so that writes to one campaign take turns.
+
+    PostgreSQL needs this: under READ COMMITTED two saves of one acquisition could
+    otherwise interleave their deletes and inserts and leave a mix of both. SQLite's
+    ``BEGIN IMMEDIATE`` already serialises all writes (and ignores FOR UPDATE).
+    """
+    query = sa.select(campaigns_table).where(campaigns_table.c.id == campaign_id).with_for_update()
+    row = conn.execute(query).mappings().one_or_none()
+    if row is None and required:
         raise _missing_campaign(campaign_id)
     return row
 
@@ -625,7 +644,9 @@ def _touch(conn: Connection, campaign_id: int, when: datetime) -> None:
 def _delete_acquisition(conn: Connection, campaign_id: int, acquisition_id: str) -> None:
     for table in (samples_table, reviews_table):
         conn.execute(
-            sa.delete(table).where(table.c.campaign_id == campaign_id, table.c.acquisition_id == acquisition_id)
+            sa.delete(table).where(
+                table.c.campaign_id == campaign_id, table.c.acquisition_id == acquisition_id
+            )
         )
 
 

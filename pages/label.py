@@ -33,18 +33,31 @@ def typed_bbox() -> tuple:
     return tuple(st.session_state.get(k) for k in BBOX_KEYS)
 
 
-@ui.callback
-def on_map_drawn() -> None:
+def sync_drawn_bbox() -> None:
+    """Copy a newly drawn rectangle into the four numbers (before they are drawn).
+
+    Pulled at the top of each run rather than pushed by a callback, so a drawing is
+    applied exactly once and typing afterwards is never overwritten.
+    """
     drawings = (st.session_state.get(MAP_KEY) or {}).get("all_drawings") or []
-    if drawings:
-        for key, value in zip(BBOX_KEYS, bbox_of_geojson(drawings[-1]), strict=True):
-            st.session_state[key] = round(value, 6)
+    latest = drawings[-1] if drawings else None
+    if latest is None or latest == st.session_state.get("_applied_drawing"):
+        return
+    st.session_state["_applied_drawing"] = latest
+    try:
+        bbox = bbox_of_geojson(latest)
+    except Exception as error:  # noqa: BLE001
+        ui.flash(ui.message_for(error))
+        return
+    for key, value in zip(BBOX_KEYS, bbox, strict=True):
+        st.session_state[key] = round(value, 6)
 
 
 def aoi_inputs() -> AreaOfInterest | None:
     """Map and four numbers, kept in sync. Returns the AOI or None (with the reason shown)."""
     for key, value in zip(BBOX_KEYS, DEFAULT_BBOX, strict=True):
         st.session_state.setdefault(key, value)
+    sync_drawn_bbox()
     map_col, numbers_col = st.columns([3, 2])
     with numbers_col:
         st.markdown("**Area of interest** (WGS84 degrees). Draw a rectangle on the map or type:")
@@ -78,7 +91,6 @@ def aoi_inputs() -> AreaOfInterest | None:
             feature_group=shown,
             center=((bbox[1] + bbox[3]) / 2, (bbox[0] + bbox[2]) / 2),
             zoom=map_zoom(bbox),
-            on_change=on_map_drawn,
         )
     return aoi
 

@@ -82,7 +82,7 @@ def clickable_image(image, key: str, on_click: Callable) -> None:
     )
 
 
-def drawing_map(fmap, key: str, feature_group, center, zoom: int, on_change: Callable) -> None:
+def drawing_map(fmap, key: str, feature_group, center, zoom: int) -> None:
     """A folium map whose drawings land in ``st.session_state[key]['all_drawings']``."""
     from streamlit_folium import st_folium
 
@@ -95,5 +95,4 @@ def drawing_map(fmap, key: str, feature_group, center, zoom: int, on_change: Cal
         feature_group_to_add=feature_group,
         center=center,
         zoom=zoom,
-        on_change=on_change,
     )

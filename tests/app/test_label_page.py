@@ -1,0 +1,144 @@
+"""Page flows of the Label and Dataset pages through AppTest."""
+
+from __future__ import annotations
+
+import math
+from datetime import date, timedelta
+
+import numpy as np
+from streamlit.testing.v1 import AppTest
+
+from tests.app.conftest import ROOT
+
+BBOX = (14.5514, 45.8659, 14.5642, 45.8750)
+
+
+def texts(at) -> str:
+    parts = [e.value for e in (*at.markdown, *at.caption, *at.subheader, *at.title)]
+    parts += [e.value for e in (*at.error, *at.warning, *at.success, *at.info)]
+    return "\n".join(map(str, parts))
+
+
+def errors(at) -> list[str]:
+    return [e.value for e in at.error]
+
+
+def type_bbox(at, bbox):
+    for key, value in zip(("min_lon", "min_lat", "max_lon", "max_lat"), bbox, strict=True):
+        at.number_input(key=key).set_value(value)
+    at.run()
+
+
+def press(at, label):
+    next(b for b in at.button if b.label == label).click()
+    at.run()
+
+
+def start_campaign(at, label="2", start=None):
+    type_bbox(at, BBOX)
+    at.text_input(key="label_value").set_value(label)
+    at.date_input(key="start").set_value(start or date.today() - timedelta(days=30))
+    at.run()
+    press(at, "Start")
+    assert not at.exception, at.exception
+    return at.session_state["labelling"]
+
+
+def test_setup_shows_the_grid_size(app):
+    type_bbox(app, BBOX)
+    assert "pixels at 10 m" in texts(app) and "EPSG:32633" in texts(app)
+    assert not errors(app)
+
+
+def test_bad_bbox_gets_a_message_and_start_is_disabled(app):
+    type_bbox(app, (14.6, 45.8659, 14.5, 45.8750))
+    assert any("min lon" in e for e in errors(app))
+    assert next(b for b in app.button if b.label == "Start").disabled
+    type_bbox(app, (14.0, 45.0, 15.0, 46.0))
+    assert any("smaller box" in e for e in errors(app))
+
+
+def test_drawn_rectangle_fills_the_numbers(app):
+    ring = [[14.50, 45.80], [14.50, 45.81], [14.51, 45.81], [14.51, 45.80], [14.50, 45.80]]
+    app.session_state["aoi_map"] = {"all_drawings": [{"type": "Feature", "geometry": {
+        "type": "Polygon", "coordinates": [ring]}}]}
+    app.run()
+    assert app.number_input(key="min_lon").value == 14.50
+    assert app.number_input(key="max_lat").value == 45.81
+    # Typing afterwards is not overwritten by the old drawing.
+    app.number_input(key="max_lat").set_value(45.805)
+    app.run()
+    assert app.number_input(key="max_lat").value == 45.805
+
+
+def test_bad_label_value_and_dates_are_refused_with_a_message(app):
+    type_bbox(app, BBOX)
+    for bad, words in (("nan", "finite"), ("inf", "finite"), ("abc", "not a number"), ("", "Enter a label")):
+        app.text_input(key="label_value").set_value(bad)
+        app.run()
+        press(app, "Start")
+        assert any(words in e for e in errors(app)), (bad, errors(app))
+        assert "labelling" not in app.session_state
+    app.text_input(key="label_value").set_value("1")
+    app.date_input(key="end").set_value(date.today() + timedelta(days=3))
+    app.run()
+    press(app, "Start")
+    assert any("in the future" in e for e in errors(app))
+    app.date_input(key="end").set_value(date.today() - timedelta(days=40))
+    app.date_input(key="start").set_value(date.today() - timedelta(days=10))
+    app.run()
+    press(app, "Start")
+    assert any("after the end date" in e for e in errors(app))
+
+
+def test_label_loop_click_save_carry_over_skip_back(app, fake_image):
+    labelling = start_campaign(app, label="2.5")
+    n = len(labelling.acquisitions)
+    assert f"1 of {n}" in texts(app)
+    rows, cols = labelling.aoi.shape
+    valid_rows, valid_cols = np.nonzero(labelling.scene().valid)
+    picks = [(int(valid_rows[i]), int(valid_cols[i])) for i in (0, len(valid_rows) // 2, -1)]
+    for row, col in picks:
+        fake_image.click_pixel(row, col, rows, cols)
+    app.run()  # the stand-in replays the clicks through the page's on_click callback
+    app.run()
+    assert labelling.selection == set(picks)
+    assert "3 pixels selected" in texts(app)
+    press(app, "Save & next")
+    assert f"2 of {n}" in texts(app)
+    assert "1 of {} reviewed, 3 pixels saved".format(n) in app.get("progress")[0].proto.text
+    assert labelling.selection == set(picks)  # carried over to the next image
+    press(app, "Skip (overcast)")
+    assert f"3 of {n}" in texts(app)
+    press(app, "Back")
+    press(app, "Back")
+    assert f"1 of {n}" in texts(app) and "saved, 3 pixels" in texts(app)
+
+
+def test_dataset_page_shows_saved_samples(app, fake_image):
+    labelling = start_campaign(app, label="7")
+    rows, cols = labelling.aoi.shape
+    valid_rows, valid_cols = np.nonzero(labelling.scene().valid)
+    fake_image.click_pixel(int(valid_rows[0]), int(valid_cols[0]), rows, cols)
+    app.run()
+    press(app, "Save & next")
+    app.switch_page("pages/dataset.py")
+    app.run()
+    assert not app.exception
+    assert app.metric[0].value == "1"
+    assert any(b.label == "Download CSV" for b in app.get("download_button"))
+
+
+def test_reload_resumes_from_the_url(app, fake_image, tmp_path):
+    labelling = start_campaign(app)
+    press(app, "Skip (overcast)")
+    campaign = labelling.campaign.id
+    assert app.query_params["campaign"] == [str(campaign)] or app.query_params["campaign"] == str(campaign)
+    # A reload: a fresh script session with the same URL.
+    again = AppTest.from_file(str(ROOT / "app.py"), default_timeout=30)
+    again.query_params["campaign"] = str(campaign)
+    again.run()
+    assert not again.exception
+    resumed = again.session_state["labelling"]
+    assert resumed.campaign.id == campaign and resumed.index == 1
+    assert math.isclose(resumed.campaign.spec.label_value, labelling.campaign.spec.label_value)

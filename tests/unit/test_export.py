@@ -1,0 +1,132 @@
+"""Exports of the samples table, on frames read from a real SQLite store and built by hand."""
+
+from __future__ import annotations
+
+import io
+from datetime import UTC, date, datetime
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from labeller import export
+from labeller.aoi import AreaOfInterest
+from labeller.bands import ALL_BAND_NAMES, BAND_BY_NAME, L2A
+from labeller.campaign import CampaignSpec
+from labeller.sources.base import Acquisition, Scene
+from labeller.store import Store
+
+AOI = AreaOfInterest(10.0, 45.0, 10.006, 45.004)
+
+
+def _scene(acq_id: str, band_names: tuple[str, ...], seed: int) -> Scene:
+    rng = np.random.default_rng(seed)
+    acquisition = Acquisition(acq_id, datetime(2024, 2, seed + 1, 10, 30, 5, 123000, tzinfo=UTC), 3.0)
+    bands = rng.random((*AOI.shape, len(band_names)), dtype=np.float32)
+    valid = rng.random(AOI.shape) > 0.2
+    return Scene(acquisition, band_names, bands, valid, 40.0, 170.0, harmonised=None if seed else True)
+
+
+@pytest.fixture
+def samples(tmp_path: Path) -> pd.DataFrame:
+    """Samples of two labels from a real SQLite store: one L1C, one L2A (no B10)."""
+    store = Store(Store.sqlite_url(tmp_path))
+    try:
+        for label, name, collection, seed in ((1.0, "snow", "sentinel-2-l1c", 0), (2.0, "", L2A.id, 1)):
+            spec = CampaignSpec(AOI, label, name, "", "test", collection, date(2024, 1, 1), date(2024, 3, 1))
+            campaign = store.open_campaign(spec)
+            scene = _scene(f"A{seed}", ALL_BAND_NAMES if seed == 0 else L2A.band_names, seed)
+            store.save(campaign.id, AOI, scene, [(r, c) for r in range(5) for c in range(6)])
+        return store.samples()
+    finally:
+        store.close()
+
+
+def test_band_columns_in_wavelength_order() -> None:
+    df = pd.DataFrame(columns=["B12", "lon", "B8A", "B01", "B10", "label_value", "B08", "B09"])
+    assert export.band_columns(df) == ["B01", "B08", "B8A", "B09", "B10", "B12"]
+    assert export.band_columns(pd.DataFrame(columns=["row", "col"])) == []
+
+
+def test_band_columns_of_store_samples_follow_the_band_table(samples: pd.DataFrame) -> None:
+    order = sorted(ALL_BAND_NAMES, key=lambda n: BAND_BY_NAME[n].centre_nm)
+    assert export.band_columns(samples) == order
+    assert order.index("B8A") == order.index("B08") + 1
+
+
+def test_parquet_round_trip_keeps_values_and_dtypes(samples: pd.DataFrame) -> None:
+    data = export.to_parquet_bytes(samples)
+    assert data[:4] == b"PAR1"
+    back = pd.read_parquet(io.BytesIO(data))
+    pd.testing.assert_frame_equal(back, samples)
+    assert str(back["acquired_at"].dtype) == "datetime64[us, UTC]"
+    assert str(back["harmonised"].dtype) == "boolean"
+
+
+def test_parquet_writes_timestamps_as_utc() -> None:
+    local = pd.Timestamp("2024-05-01 12:00", tz="Europe/Ljubljana")
+    df = pd.DataFrame({"acquired_at": [local], "naive": [pd.Timestamp("2024-05-01 08:00")], "B02": [0.5]})
+    back = pd.read_parquet(io.BytesIO(export.to_parquet_bytes(df)))
+    assert str(back["acquired_at"].dt.tz) == "UTC"
+    assert back["acquired_at"].iloc[0] == local  # the same instant
+    assert back["naive"].iloc[0] == pd.Timestamp("2024-05-01 08:00", tz="UTC")
+    assert str(df["acquired_at"].dt.tz) == "Europe/Ljubljana"  # the input is left alone
+
+
+def test_csv_round_trip_is_exact(samples: pd.DataFrame) -> None:
+    data = export.to_csv_bytes(samples)
+    header = data.split(b"\n", 1)[0].decode()
+    assert header.split(",") == list(samples.columns)
+    back = pd.read_csv(io.BytesIO(data))
+    assert len(back) == len(samples)
+    for column in ["lon", "lat", "utm_x", "utm_y", *ALL_BAND_NAMES]:
+        np.testing.assert_array_equal(back[column].to_numpy(), samples[column].to_numpy())
+    assert back["B10"].isna().sum() == samples["B10"].isna().sum() > 0
+    assert back["acquired_at"].iloc[0] == "2024-02-01 10:30:05.123+00:00"  # ISO 8601 with offset
+    assert (pd.to_datetime(back["acquired_at"], utc=True) == samples["acquired_at"]).all()
+
+
+def test_mean_spectra_by_hand() -> None:
+    df = pd.DataFrame(
+        {
+            "label_value": [1.0, 1.0, 2.0, 2.0],
+            "label_name": ["snow", "snow", "water", "water"],
+            "B04": [0.2, 0.4, 0.1, 0.3],
+            "B02": [0.6, 0.8, 0.5, np.nan],
+            "B10": [0.1, 0.3, np.nan, np.nan],
+            "lon": [1.0, 2.0, 3.0, 4.0],
+        }
+    )
+    out = export.mean_spectra(df)
+    assert list(out.columns) == ["label_value", "label_name", "band", "centre_nm", "reflectance"]
+    rows = [tuple(r) for r in out.itertuples(index=False)]
+    expected = [
+        (1.0, "snow", "B02", 492.4, 0.7),
+        (1.0, "snow", "B04", 664.6, 0.3),
+        (1.0, "snow", "B10", 1373.5, 0.2),
+        (2.0, "water", "B02", 492.4, 0.5),
+        (2.0, "water", "B04", 664.6, 0.2),  # no B10 row: water has no B10 values
+    ]
+    assert [r[:4] for r in rows] == [e[:4] for e in expected]
+    np.testing.assert_allclose([r[4] for r in rows], [e[4] for e in expected], rtol=1e-12)
+    assert out["reflectance"].dtype == "float64" and out["centre_nm"].dtype == "float64"
+
+
+def test_mean_spectra_of_store_samples(samples: pd.DataFrame) -> None:
+    out = export.mean_spectra(samples)
+    snow = out[out["label_value"] == 1.0]
+    other = out[out["label_value"] == 2.0]
+    assert snow["band"].tolist() == export.band_columns(samples)
+    assert "B10" not in other["band"].tolist() and len(other) == 12
+    assert (other["label_name"] == "").all()
+    assert snow["centre_nm"].is_monotonic_increasing
+    for band in ("B02", "B8A", "B12"):
+        want = samples.loc[samples["label_value"] == 1.0, band].mean()
+        assert snow.loc[snow["band"] == band, "reflectance"].item() == pytest.approx(want, rel=1e-12)
+
+
+def test_mean_spectra_of_nothing() -> None:
+    out = export.mean_spectra(pd.DataFrame(columns=["label_value", "label_name", "B02"]))
+    assert out.empty
+    assert list(out.columns) == ["label_value", "label_name", "band", "centre_nm", "reflectance"]

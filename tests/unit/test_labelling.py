@@ -1,0 +1,147 @@
+"""The labelling loop over the real demo source and a real SQLite file."""
+
+from datetime import date
+
+import numpy as np
+import pytest
+
+from labeller.aoi import AreaOfInterest
+from labeller.campaign import CampaignSpec
+from labeller.labelling import LabellingSession
+from labeller.sources.demo import DemoSource
+from labeller.store import Store
+
+BBOX = (14.5514, 45.8659, 14.5642, 45.8750)
+
+
+@pytest.fixture
+def store(tmp_path):
+    return Store(Store.sqlite_url(tmp_path))
+
+
+@pytest.fixture
+def spec():
+    return CampaignSpec(
+        aoi=AreaOfInterest(*BBOX), label_value=3, label_name="forest", notes="", source="demo",
+        collection="sentinel-2-l1c", start=date(2024, 5, 1), end=date(2024, 6, 30),
+    )
+
+
+def start(store, spec):
+    return LabellingSession.start(store, DemoSource(), spec)
+
+
+def valid_pixels(session, n, offset=0):
+    rows, cols = np.nonzero(session.scene().valid)
+    picks = np.linspace(offset, len(rows) - 1, n).astype(int)
+    return [(int(rows[i]), int(cols[i])) for i in picks]
+
+
+def click_pixel(session, row, col, shown=(500, 500)):
+    rows, cols = session.aoi.shape
+    x = (col + 0.5) * shown[0] / cols
+    y = (row + 0.5) * shown[1] / rows
+    return session.click(x, y, *shown)
+
+
+def test_clicks_select_and_save_carries_selection_to_next_image(store, spec):
+    session = start(store, spec)
+    assert session.index == 0 and 10 <= len(session.acquisitions) <= 13  # about every 5 days over 61 days
+    picks = valid_pixels(session, 3)
+    for row, col in picks:
+        assert click_pixel(session, row, col) is None
+    assert session.selection == set(picks)
+    first = session.current
+    review = session.save_and_next()
+    assert review.status == "saved" and review.n_pixels == 3
+    assert session.index == 1 and session.selection == set(picks)  # carried over
+    assert session.progress().pixels_saved == 3 and session.progress().reviewed == 1
+    saved = store.samples(campaign_ids=[session.campaign.id])
+    assert len(saved) == 3 and set(saved["acquisition_id"]) == {first.id}
+
+
+def test_round_trip_saved_spectra_equal_the_source_exactly(store, spec):
+    session = start(store, spec)
+    picks = valid_pixels(session, 5)
+    for pixel in picks:
+        session.toggle(pixel)
+    scene = session.scene()
+    session.save_and_next()
+    saved = store.samples(campaign_ids=[session.campaign.id]).sort_values(["row", "col"])
+    for band_index, band in enumerate(scene.band_names):
+        expected = np.array([scene.bands[r, c, band_index] for r, c in sorted(picks)], dtype=np.float32)
+        assert np.array_equal(saved[band].to_numpy(np.float32), expected), band
+
+
+def test_skip_back_and_jump(store, spec):
+    session = start(store, spec)
+    picks = valid_pixels(session, 2)
+    for pixel in picks:
+        session.toggle(pixel)
+    session.save_and_next()
+    session.clear()
+    session.skip()
+    assert session.index == 2 and session.progress().skipped_acquisitions == 1
+    session.back()
+    assert session.index == 1 and session.review_of(session.current).status == "skipped"
+    session.back()
+    assert session.index == 0 and session.selection == set(picks)  # shows what was saved there
+    session.go(7)
+    assert session.index == 7
+
+
+def test_pixel_toggled_twice_is_deselected_and_clear_empties(store, spec):
+    session = start(store, spec)
+    (pixel,) = valid_pixels(session, 1)
+    session.toggle(pixel)
+    session.toggle(pixel)
+    assert session.selection == frozenset()
+    session.toggle(pixel)
+    session.clear()
+    assert session.selection == frozenset()
+
+
+def test_resume_opens_first_unreviewed_with_the_last_selection(store, spec):
+    session = start(store, spec)
+    picks = valid_pixels(session, 3)
+    for pixel in picks:
+        session.toggle(pixel)
+    session.save_and_next()
+    session.save_and_next()
+    # A new browser session (reload) on the same campaign.
+    again = start(store, spec)
+    assert again.campaign.id == session.campaign.id
+    assert again.index == 2 and again.selection == set(picks)
+    assert again.progress().pixels_saved == 6
+
+
+def test_unsaved_selection_survives_a_reload(store, spec):
+    session = start(store, spec)
+    picks = valid_pixels(session, 2)
+    for pixel in picks:
+        session.toggle(pixel)
+    again = start(store, spec)
+    assert again.selection == set(picks)
+
+
+def test_finishing_the_list(store, spec):
+    session = start(store, spec)
+    for _ in range(len(session.acquisitions)):
+        session.skip()
+    assert session.finished and session.progress().fraction == 1.0
+    session.back()
+    assert not session.finished and session.index == len(session.acquisitions) - 1
+
+
+def test_image_is_enlarged_and_shows_the_selection(store, spec):
+    session = start(store, spec)
+    rows, cols = session.aoi.shape
+    before = session.image()
+    assert before.shape == (rows * session.factor, cols * session.factor, 3)
+    (pixel,) = valid_pixels(session, 1)
+    session.toggle(pixel)
+    after = session.image()
+    changed = np.argwhere(np.any(before != after, axis=-1))
+    f = session.factor
+    assert changed.min(axis=0).tolist() == [pixel[0] * f, pixel[1] * f]
+    assert changed.max(axis=0).tolist() == [pixel[0] * f + f - 1, pixel[1] * f + f - 1]
