@@ -87,6 +87,8 @@ CELL_SAMPLES = 16
 CELL_MARGIN_M = 1500.0
 """Any AOI centred in a cell lies within this distance of it (AOIs are at most 2 km)."""
 CLOUD_LATTICE_DEG = 1.5
+CLOUD_SPREAD = 4.0
+CLOUD_BIAS = -0.2
 SWATH_TILT = 0.3
 SWATH_PERIOD_DEG = 0.5
 SWATH_GAP_DEG = 0.025
@@ -383,7 +385,7 @@ def cloudiness(lon, lat, k, doy) -> np.ndarray:
 
     def nodes(ix, iy):
         climate = sp.cloudiness_climate(iy * CLOUD_LATTICE_DEG - 90.0, doy)
-        return climate + 3.0 * (lattice_unit(ix, iy, seed) - 0.5) - 0.25
+        return climate + CLOUD_SPREAD * (lattice_unit(ix, iy, seed) - 0.5) + CLOUD_BIAS
 
     gx = (np.asarray(lon) + 180.0) / CLOUD_LATTICE_DEG
     gy = (np.asarray(lat) + 90.0) / CLOUD_LATTICE_DEG
@@ -507,18 +509,27 @@ def land_fields(x: np.ndarray, y: np.ndarray, lat: np.ndarray) -> dict[str, np.n
         "garden": np.where(town > 0.79, np.clip(0.45 - 3.0 * (town - 0.79), 0.05, 0.45), 0.15),
         "phase_days": np.where(agri, 50.0 * (parcel[1] - 0.5), 0.0),
         "vigor": np.where(agri, 0.8 + 0.2 * parcel[2], 0.9 + 0.1 * np.clip(2 * veg - 0.6, 0.0, 1.0)),
-        "patchiness": stretch(fbm(x, y, 600.0, 3, (F_PATCH,)), 2.0),
+        "patchiness": stretch(fbm(x, y, 400.0, 3, (F_PATCH,)), 2.0),
     }
 
 
 def _parcels(x: np.ndarray, y: np.ndarray) -> tuple[np.ndarray, ...]:
-    """Three uniform values per agricultural parcel (≈230 m × 110 m bricks)."""
-    c, s = math.cos(0.3), math.sin(0.3)
-    u, v = c * x - s * y, s * x + c * y
-    row = np.floor(v / 110.0).astype(np.int64)
-    shift = unit(seed_hash(row, F_PARCEL)) * 230.0
-    col = np.floor((u + shift) / 230.0).astype(np.int64)
-    return tuple(lattice_unit(col, row, seed_hash(F_PARCEL, i)) for i in range(3))
+    """Three uniform values per agricultural parcel.
+
+    Farm districts (2.4 km cells) each have their own field orientation and size;
+    fields are rows of bricks 160–420 m long and 60–180 m wide.
+    """
+    c, s = math.cos(0.2), math.sin(0.2)
+    dx = np.floor((c * x - s * y) / 2400.0).astype(np.int64)
+    dy = np.floor((s * x + c * y) / 2400.0).astype(np.int64)
+    angle, length, width = (lattice_unit(dx, dy, seed_hash(F_PARCEL, 10 + i)) for i in range(3))
+    angle, length, width = np.pi * angle, 160.0 + 260.0 * length, 60.0 + 120.0 * width
+    u = np.cos(angle) * x - np.sin(angle) * y
+    v = np.sin(angle) * x + np.cos(angle) * y
+    row = np.floor(v / width).astype(np.int64)
+    district = seed_hash(dx, dy, F_PARCEL)
+    col = np.floor((u + unit(seed_hash(row, district)) * length) / length).astype(np.int64)
+    return tuple(lattice_unit(col, row, seed_hash(district, i)) for i in range(3))
 
 
 def _texture(x: np.ndarray, y: np.ndarray) -> np.ndarray:

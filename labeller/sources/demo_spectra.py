@@ -134,7 +134,7 @@ def sea_level_temperature(lat: np.ndarray, doy: np.ndarray | float) -> np.ndarra
     """
     alat = np.abs(lat)
     mean = 27.0 - 0.0075 * alat**2
-    swing = 0.28 * alat
+    swing = 0.25 * alat
     coldest = np.where(lat >= 0, 20.0, 20.0 + YEAR_DAYS / 2)
     return mean - swing * np.cos(2 * np.pi * (doy - coldest) / YEAR_DAYS)
 
@@ -157,10 +157,11 @@ def greenness(temperature: np.ndarray) -> np.ndarray:
 def snow_fraction(temperature: np.ndarray, patchiness: np.ndarray) -> np.ndarray:
     """Fraction of the ground under snow: cold spots are snowy, with a sharp snow line.
 
-    ``patchiness`` in [0, 1] (a static noise field: exposure, drifts) shifts the local
-    threshold by ±1.5 °C so that the snow line is ragged.
+    Half cover at −2 °C (a date's temperature is a climatological mean, snow needs
+    colder than that to lie); ``patchiness`` in [0, 1] (a static noise field: exposure,
+    drifts) shifts the local threshold by ±1.5 °C so that the snow line is ragged.
     """
-    return np.clip(0.5 - (temperature + 3.0 * (patchiness - 0.5)) / 1.2, 0.0, 1.0)
+    return np.clip(0.5 - (temperature + 2.0 + 3.0 * (patchiness - 0.5)) / 1.2, 0.0, 1.0)
 
 
 def snow_age(temperature: np.ndarray) -> np.ndarray:
