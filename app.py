@@ -5,12 +5,15 @@ Run with ``streamlit run app.py``.
 
 import streamlit as st
 
-st.set_page_config(page_title="S2 Pixel Labeller", page_icon="🛰️", layout="wide")
+st.set_page_config(page_title="S2 Pixel Labeller", page_icon=":material/satellite_alt:", layout="wide")
+
+# Less empty space above the page, so the enlarged image fits a laptop screen.
+st.html("<style>[data-testid='stMainBlockContainer']{padding-top:2.5rem}</style>")
 
 navigation = st.navigation(
     [
-        st.Page("pages/label.py", title="Label", icon="🖱️", url_path="label", default=True),
-        st.Page("pages/dataset.py", title="Dataset", icon="📊", url_path="dataset"),
+        st.Page("pages/label.py", title="Label", icon=":material/ads_click:", url_path="label", default=True),
+        st.Page("pages/dataset.py", title="Dataset", icon=":material/table_chart:", url_path="dataset"),
     ]
 )
 navigation.run()

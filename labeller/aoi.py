@@ -22,10 +22,10 @@ PIXEL_SIZE_M = 10
 GRID_SNAP_M = 60
 MIN_SPAN_DEG = 1e-5
 """Narrower boxes (about a metre) are treated as having no area."""
-MAX_SIDE_PX = 200
-"""Largest AOI side in 10 m pixels (2 km). The labelling view enlarges each pixel to at
-least 4 screen pixels so that a single pixel can be hit with a mouse; 200 × 4 = 800 px
-fits beside the controls on a 1366 px laptop screen without scrolling."""
+MAX_SIDE_PX = 128
+"""Largest AOI side in 10 m pixels (1.28 km). The labelling view enlarges each pixel to at
+least 4 screen pixels so that a single pixel can be hit with a mouse; 128 × 4 = 512 px
+fits below the page header of a 1366 × 768 laptop screen without scrolling."""
 
 
 def utm_epsg(lon: float, lat: float) -> int:

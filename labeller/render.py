@@ -9,8 +9,8 @@ import numpy as np
 from labeller.selection import Pixel, as_mask
 from labeller.sources.base import Scene
 
-TARGET_SIDE_PX = 800
-"""Longest side of the enlarged image; fits a laptop screen beside the controls."""
+TARGET_SIDE_PX = 512
+"""Longest side of the enlarged image; fits a 1366 × 768 laptop screen beside the controls."""
 MIN_FACTOR, MAX_FACTOR = 4, 32
 """A grid pixel is shown at 4 to 32 screen pixels, so a single pixel stays easy to hit."""
 
@@ -59,18 +59,18 @@ def _ring(factor: int, width: int) -> np.ndarray:
 
 
 def draw_selection(enlarged: np.ndarray, selection: Iterable[Pixel], factor: int) -> np.ndarray:
-    """A copy of the enlarged image with each selected pixel outlined (yellow, black inside)."""
+    """A copy of the enlarged image with each selected pixel outlined: a yellow ring with a
+    black ring inside, visible on bright cloud and snow as on dark water and forest."""
     rows, cols = enlarged.shape[0] // factor, enlarged.shape[1] // factor
     mask = as_mask(selection, (rows, cols))
     out = enlarged.copy()
     if not mask.any():
         return out
-    width = max(1, factor // 6)
+    width = max(1, factor // 8)
     outer = np.kron(mask, _ring(factor, width)).astype(bool)
+    inner = np.kron(mask, _ring(factor, 2 * width) & ~_ring(factor, width)).astype(bool)
     out[outer] = OUTLINE_RGB
-    if factor >= 8:
-        inner = np.kron(mask, _ring(factor, 2 * width) & ~_ring(factor, width)).astype(bool)
-        out[inner] = OUTLINE_INNER_RGB
+    out[inner] = OUTLINE_INNER_RGB
     return out
 
 

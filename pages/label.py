@@ -70,9 +70,9 @@ def aoi_inputs() -> AreaOfInterest | None:
         except Exception as error:  # noqa: BLE001 - any bad box gets a message
             problem = ui.message_for(error)
         if aoi is not None:
-            st.success(f"Grid: {aoi.describe()}", icon="📐")
+            st.success(f"Grid: {aoi.describe()}", icon=":material/straighten:")
         else:
-            st.error(problem, icon="⚠️")
+            st.error(problem, icon=":material/warning:")
     with map_col:
         bbox = typed_bbox() if aoi is not None else DEFAULT_BBOX
         fmap = folium.Map(location=[0, 0], zoom_start=2, tiles="OpenStreetMap")
@@ -218,6 +218,7 @@ def labelling_loop() -> None:
 
 def nav_buttons(labelling: LabellingSession) -> None:
     finished = labelling.finished
+    st.caption("Click a pixel to select it, click again to deselect.")
     st.button("Save & next", type="primary", use_container_width=True, disabled=finished,
               on_click=act, args=("save",), help="Store the selected pixels' spectra for this image")
     st.button("Skip (overcast)", use_container_width=True, disabled=finished, on_click=act, args=("skip",))
@@ -240,19 +241,20 @@ def nav_buttons(labelling: LabellingSession) -> None:
 def show_current(labelling: LabellingSession) -> None:
     acquisition = labelling.current
     cloud = "unknown" if acquisition.cloud_cover is None else f"{acquisition.cloud_cover:.0f} %"
-    st.subheader(f"{acquisition.time:%Y-%m-%d %H:%M} UTC · {labelling.index + 1} of {len(labelling.acquisitions)}")
     review = labelling.review_of(acquisition)
     status = "not reviewed yet" if review is None else (
         "skipped" if review.status == "skipped" else f"saved, {review.n_pixels} pixels")
-    st.caption(f"Cloud cover {cloud} · {status}")
     with ui.showing_errors():
         scene = labelling.scene()
+        selected, usable = len(labelling.selection), len(labelling.selectable())
+        note = "" if usable == selected else f" ({selected - usable} without data here, not saved)"
+        st.markdown(
+            f"**{acquisition.time:%Y-%m-%d %H:%M} UTC** · {labelling.index + 1} of {len(labelling.acquisitions)}"
+            f" · cloud cover {cloud} · {status} · **{usable} pixels selected**{note}"
+        )
         if not scene.valid.any():
             st.warning("This image has no valid data over the area. Skip it.")
             return
-        selected, usable = len(labelling.selection), len(labelling.selectable())
-        note = "" if usable == selected else f" ({selected - usable} without data here, not saved)"
-        st.markdown(f"**{usable} pixels selected**{note}. Click a pixel to select it, click again to deselect.")
         ui.clickable_image(labelling.image(st.session_state.get("composite", render.DEFAULT_COMPOSITE)),
                            key=IMAGE_KEY, on_click=on_image_click)
 

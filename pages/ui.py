@@ -47,7 +47,7 @@ def showing_errors():
     try:
         yield
     except Exception as error:  # noqa: BLE001 - the page must never show a traceback
-        st.error(message_for(error), icon="⚠️")
+        st.error(message_for(error), icon=":material/warning:")
 
 
 def flash(text: str, kind: str = "error") -> None:
@@ -57,7 +57,7 @@ def flash(text: str, kind: str = "error") -> None:
 
 def show_flashes() -> None:
     for kind, text in st.session_state.pop(MESSAGE_KEY, []):
-        getattr(st, kind)(text, icon="⚠️" if kind == "error" else "ℹ️")
+        getattr(st, kind)(text, icon=":material/warning:" if kind == "error" else ":material/info:")
 
 
 def callback(func: Callable) -> Callable:

@@ -358,7 +358,8 @@ class DateWeather:
     height_m: np.ndarray
     brightness: np.ndarray
     cirrus: np.ndarray
-    b09_transmittance: np.ndarray
+    vapour: np.ndarray
+    """Water vapour relative to the climate, 0.7…1.3."""
 
 
 def date_weather(k) -> DateWeather:
@@ -369,7 +370,7 @@ def date_weather(k) -> DateWeather:
         height_m=700.0 + 2300.0 * h[1],
         brightness=0.85 + 0.3 * h[2],
         cirrus=h[3] ** 2,
-        b09_transmittance=0.22 + 0.14 * h[4],
+        vapour=0.7 + 0.6 * h[4],
     )
 
 
@@ -686,7 +687,8 @@ def top_of_atmosphere(ld: Land, surface: np.ndarray, day: date, weather: DateWea
         index = row - first
         path, trans, air_mass = path[index], trans[index], air_mass[index]
     toa = sp.toa_reflectance(surface, path, trans)
-    t09, t10 = sp.vapour_transmittance(air_mass, ld.altitude, weather.b09_transmittance)
+    vapour = sp.water_vapour(ld.lat, day.timetuple().tm_yday, ld.altitude, weather.vapour)
+    t09, t10 = sp.vapour_transmittance(air_mass, vapour)
     for band, t in ((sp.B09, t09), (sp.B10, t10)):
         p = path[:, band]
         toa[:, band] = p + t * (surface[:, band] / (1.0 - sp.SPHERICAL_ALBEDO[band] * surface[:, band]))
@@ -746,13 +748,16 @@ class DemoSource:
         max_cloud: float | None = None,
         progress: Progress | None = None,
     ) -> list[Acquisition]:
-        """One acquisition per 5-day cadence step from start to end (inclusive), oldest first."""
+        """One acquisition per 5-day cadence step sensed (UTC date) from start to end inclusive."""
         if progress:
             progress(0.0, "Listing demo acquisitions")
         lon, lat = _aoi_centre(aoi)
         cell = cell_of(lon, lat)
-        first = max(0, -((EPOCH - start).days // CADENCE_DAYS))
-        ks = np.arange(first, (end - EPOCH).days // CADENCE_DAYS + 1)
+        # Cadence steps whose UTC sensing date lies in [start, end] (far east, 10:30
+        # local time is the previous day in UTC).
+        first = max(0, -((EPOCH - start).days // CADENCE_DAYS) - 1)
+        ks = np.arange(first, (end - EPOCH).days // CADENCE_DAYS + 2)
+        ks = np.array([k for k in ks if start <= acquisition_time(cell, int(k)).date() <= end], dtype=np.int64)
         ks = ks[_observable(aoi, ks, lat)]
         covers = cell_cloud_cover(cell, ks)
         if progress:

@@ -70,7 +70,7 @@ ENDMEMBER_NAMES, ENDMEMBERS = _table({
     "soil":          (0.070, 0.090, 0.130, 0.180, 0.210, 0.230, 0.250, 0.270, 0.285, 0.290, 0.300, 0.350, 0.300),
     "rock":          (0.120, 0.135, 0.155, 0.175, 0.185, 0.195, 0.205, 0.215, 0.220, 0.225, 0.240, 0.260, 0.220),
     "built":         (0.055, 0.075, 0.100, 0.115, 0.135, 0.170, 0.190, 0.210, 0.225, 0.220, 0.200, 0.255, 0.212),
-    "snow_fresh":    (0.950, 0.955, 0.945, 0.925, 0.905, 0.885, 0.860, 0.830, 0.800, 0.680, 0.350, 0.140, 0.080),
+    "snow_fresh":    (0.950, 0.955, 0.945, 0.925, 0.905, 0.885, 0.860, 0.830, 0.800, 0.680, 0.350, 0.110, 0.060),
     "snow_old":      (0.780, 0.800, 0.800, 0.780, 0.760, 0.740, 0.710, 0.680, 0.650, 0.520, 0.200, 0.050, 0.025),
     "glacier_ice":   (0.580, 0.600, 0.590, 0.550, 0.520, 0.500, 0.470, 0.440, 0.420, 0.350, 0.150, 0.035, 0.025),
 })  # fmt: skip
@@ -109,15 +109,22 @@ def relative_air_mass(sun_zenith: np.ndarray) -> np.ndarray:
     return ((1.0 + 1.0 / np.cos(zen)) / REFERENCE_AIR_MASS).astype(np.float32)
 
 
-def vapour_transmittance(
-    air_mass: np.ndarray, altitude: np.ndarray, b09_transmittance
-) -> tuple[np.ndarray, np.ndarray]:
-    """Per-pixel transmittance of B09 and B10: height thins the water vapour above the
-    ground, so the water-vapour bands see more of high ground."""
-    dry = np.clip(altitude / 5000.0, 0.0, 1.0)
-    t09 = (b09_transmittance + (0.9 - b09_transmittance) * 0.6 * dry) ** air_mass
-    t10 = (TRANSMITTANCE[B10] + 0.15 * dry**2) ** air_mass
-    return t09.astype(np.float32), t10.astype(np.float32)
+def water_vapour(lat: np.ndarray, doy: float, altitude: np.ndarray, factor: float) -> np.ndarray:
+    """Column water vapour above the ground (cm): more in warm air (≈2.8 cm in a
+    mid-latitude summer, ≈0.7 in winter, ≈4 in the tropics), less over high ground
+    (scale height 2 km); ``factor`` is the date's weather (0.7…1.3)."""
+    return factor * 2.5 * np.exp(0.06 * (sea_level_temperature(lat, doy) - 20.0) - altitude / 2000.0)
+
+
+def vapour_transmittance(air_mass: np.ndarray, vapour_cm: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Two-way transmittance of B09 (940 nm) and B10 (1375 nm) for a water-vapour column.
+
+    Band-averaged absorption follows a square-root-like law in the absorber amount
+    ``exp(−c·(w·m)^0.6)``: B09 passes ≈0.3 in a mid-latitude summer, more in dry
+    winters; B10 passes almost nothing except over dry, cold or high ground.
+    """
+    amount = (vapour_cm * air_mass) ** 0.6
+    return np.exp(-0.65 * amount).astype(np.float32), np.exp(-7.0 * amount).astype(np.float32)
 
 
 def toa_reflectance(surface: np.ndarray, path: np.ndarray, transmittance: np.ndarray) -> np.ndarray:
@@ -128,12 +135,12 @@ def toa_reflectance(surface: np.ndarray, path: np.ndarray, transmittance: np.nda
 def sea_level_temperature(lat: np.ndarray, doy: np.ndarray | float) -> np.ndarray:
     """Climatological near-surface temperature (°C) at sea level for a day of year.
 
-    Annual mean falls from 27 °C at the equator to about 0 °C at 60° and −21 °C at 80°;
+    Annual mean falls from 27.5 °C at the equator to about 1 °C at 60° and −19 °C at 80°;
     the seasonal swing grows with latitude, coldest around 20 January in the north and
     half a year later in the south (the tropics hardly change).
     """
     alat = np.abs(lat)
-    mean = 27.0 - 0.0075 * alat**2
+    mean = 27.5 - 0.0072 * alat**2
     swing = 0.25 * alat
     coldest = np.where(lat >= 0, 20.0, 20.0 + YEAR_DAYS / 2)
     return mean - swing * np.cos(2 * np.pi * (doy - coldest) / YEAR_DAYS)
@@ -141,7 +148,7 @@ def sea_level_temperature(lat: np.ndarray, doy: np.ndarray | float) -> np.ndarra
 
 def annual_mean_temperature(lat: np.ndarray, altitude: np.ndarray) -> np.ndarray:
     """Annual mean temperature (°C) at a latitude and altitude (metres)."""
-    return 27.0 - 0.0075 * np.abs(lat) ** 2 - LAPSE_RATE * altitude
+    return 27.5 - 0.0072 * np.abs(lat) ** 2 - LAPSE_RATE * altitude
 
 
 def permanent_ice(lat: np.ndarray, altitude: np.ndarray) -> np.ndarray:
