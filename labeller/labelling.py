@@ -5,19 +5,20 @@ Pure Python over a store and a source, so pages stay thin and tests need no brow
 
 from __future__ import annotations
 
-from collections import OrderedDict
 from dataclasses import dataclass
 
 import numpy as np
 
 from labeller import render
 from labeller.campaign import CampaignSpec
+from labeller.prefetch import SceneLoader
+from labeller.scene_cache import SceneCache
 from labeller.selection import Pixel, Selection, click_to_pixel, is_valid, toggle, valid_only
 from labeller.sources.base import Acquisition, ImageSource, Progress, Scene
 from labeller.store import CampaignRecord, Review, Store
 
-SCENES_KEPT = 4
-"""Scenes kept in memory per session: the current one and its neighbours."""
+PREFETCH_AHEAD = 2
+"""Images fetched in the background beyond the one shown."""
 
 
 @dataclass(frozen=True)
@@ -44,6 +45,8 @@ class LabellingSession:
         source: ImageSource,
         campaign: CampaignRecord,
         acquisitions: list[Acquisition],
+        cache: SceneCache | None = None,
+        prefetch: bool = True,
     ) -> None:
         self.store = store
         self.source = source
@@ -53,17 +56,24 @@ class LabellingSession:
         self.index = self.first_unreviewed()
         self.selection: Selection = self._resume_selection()
         self.factor = render.upscale_factor(*self.aoi.shape)
-        self._scenes: OrderedDict[str, Scene] = OrderedDict()
+        self.loader = SceneLoader(source, self.aoi, cache)
+        self.prefetching = prefetch
         self._bases: dict[tuple[str, str], np.ndarray] = {}
+        self._prefetch()
 
     @classmethod
     def start(
-        cls, store: Store, source: ImageSource, spec: CampaignSpec, progress: Progress | None = None
+        cls,
+        store: Store,
+        source: ImageSource,
+        spec: CampaignSpec,
+        progress: Progress | None = None,
+        **options,
     ) -> LabellingSession:
         """Open (or resume) the campaign for this spec and list its acquisitions."""
         acquisitions = source.acquisitions(spec.aoi, spec.start, spec.end, spec.max_cloud, progress)
         campaign = store.open_campaign(spec)
-        return cls(store, source, campaign, acquisitions)
+        return cls(store, source, campaign, acquisitions, **options)
 
     # --- where we are -------------------------------------------------------------------
 
@@ -105,22 +115,17 @@ class LabellingSession:
 
     def scene(self, acquisition: Acquisition | None = None) -> Scene:
         """The scene of an acquisition (the current one by default), kept for a few steps."""
-        acquisition = acquisition or self.current
-        if acquisition.id in self._scenes:
-            self._scenes.move_to_end(acquisition.id)
-            return self._scenes[acquisition.id]
-        scene = self.source.scene(self.aoi, acquisition)
-        self._scenes[acquisition.id] = scene
-        while len(self._scenes) > SCENES_KEPT:
-            dropped, _ = self._scenes.popitem(last=False)
-            self._bases = {k: v for k, v in self._bases.items() if k[0] != dropped}
-        return scene
+        return self.loader.get(acquisition or self.current)
+
+    def _prefetch(self) -> None:
+        if self.prefetching:
+            self.loader.prefetch(self.acquisitions[self.index + 1 : self.index + 1 + PREFETCH_AHEAD])
 
     def image(self, composite: str = render.DEFAULT_COMPOSITE) -> np.ndarray:
         """The enlarged current scene with the selection outlined."""
         key = (self.current.id, composite)
         if key not in self._bases:
-            self._bases[key] = render.enlarge(render.composite(self.scene(), composite), self.factor)
+            self._bases = {key: render.enlarge(render.composite(self.scene(), composite), self.factor)}
         return render.draw_selection(self._bases[key], self.selection, self.factor)
 
     # --- selection ----------------------------------------------------------------------
@@ -175,6 +180,7 @@ class LabellingSession:
         self.index = min(max(index, 0), len(self.acquisitions))
         if self.finished:
             return
+        self._prefetch()
         review = self.review_of(self.current)
         if review is not None and review.status == "saved":
             self._set_selection(self.store.saved_pixels(self.campaign.id, self.current.id))

@@ -70,6 +70,9 @@ class ImageSource(Protocol):
     """Human name for the selector."""
     collection: Collection
     """The product level this source instance serves."""
+    cache_id: str | None
+    """Names source, endpoint, collection and request version for the disk cache of scenes;
+    None for sources that compute scenes faster than a disk read (the demo)."""
 
     def acquisitions(
         self,
