@@ -1,21 +1,31 @@
 """The label store: campaigns, per-acquisition reviews and labelled pixel samples.
 
 The only module that talks SQL. SQLAlchemy Core over a URL: a SQLite file by default
-(WAL, busy timeout, foreign keys on, writes under ``BEGIN IMMEDIATE``), PostgreSQL
-unchanged. Every database error leaves as a ``StoreError`` whose message says what to
-check and never shows a password.
+(WAL, busy timeout, foreign keys on, writes under ``BEGIN IMMEDIATE``) or PostgreSQL
+(writes to one campaign take turns on its row lock; samples arrive by ``COPY``). Every
+database error leaves as a ``StoreError`` whose message says what to check and never
+shows a password.
+
+Schema versions live in ``meta``; ``MIGRATIONS`` upgrade an older database in place,
+inside the same transaction that records the new version, so an upgrade is all or
+nothing. Version 2 added the labeller's name to reviews and samples, and a per-campaign
+``revision`` counter that ``data_version()`` reads.
 """
 
 from __future__ import annotations
 
+import contextlib
+import hashlib
+import io
 import itertools
 import json
-from collections.abc import Callable, Iterable, Iterator
+import unicodedata
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import Any, BinaryIO, TypeVar
 
 import numpy as np
 import pandas as pd
@@ -26,17 +36,30 @@ from sqlalchemy.exc import ArgumentError, DBAPIError, IntegrityError, NoSuchModu
 from labeller.aoi import AreaOfInterest
 from labeller.bands import ALL_BAND_NAMES, BAND_BY_NAME
 from labeller.campaign import CampaignSpec
-from labeller.errors import InvalidInputError, StoreError
+from labeller.errors import InvalidInputError, LabellerError, StoreError
 from labeller.sources.base import Acquisition, Scene
 
-SCHEMA_VERSION = 1
+SCHEMA_VERSION = 2
 DB_FILENAME = "labels.sqlite"
 BUSY_TIMEOUT_MS = 30_000
 """How long a SQLite connection waits for another writer before giving up."""
 SAVED, SKIPPED = "saved", "skipped"
+MAX_LABELLER = 80
+"""Longest labeller name, in characters."""
 _WRITE = "labeller_write"
 """Execution option marking a write transaction (``BEGIN IMMEDIATE`` on SQLite)."""
+_SCHEMA_LOCK = 0x53325F4C4142454C
+"""PostgreSQL advisory lock key held while the schema is created or upgraded."""
 BAND_COLUMNS: tuple[str, ...] = tuple(sorted(ALL_BAND_NAMES, key=lambda n: BAND_BY_NAME[n].centre_nm))
+CAMPAIGN_COLUMNS: tuple[str, ...] = (
+    "campaign_key",
+    "campaign_min_lon",
+    "campaign_min_lat",
+    "campaign_max_lon",
+    "campaign_max_lat",
+)
+"""Added to every sample frame: the campaign's identity, so an export can be imported
+elsewhere (campaign ids are local to one database; the key is the same everywhere)."""
 
 T = TypeVar("T")
 
@@ -107,6 +130,8 @@ campaigns_table = sa.Table(
     sa.Column("created_at", UTCDateTime, nullable=False),
     sa.Column("updated_at", UTCDateTime, nullable=False),
     sa.Column("draft_selection", sa.Text, nullable=True),
+    # v2: bumped by every change to the campaign's reviews or samples (see data_version).
+    sa.Column("revision", sa.Integer, nullable=False, server_default="0"),
     # Never reuse a deleted campaign's id: a stale browser tab must not reach a new campaign.
     sqlite_autoincrement=True,
 )
@@ -131,6 +156,7 @@ reviews_table = sa.Table(
     sa.Column("status", sa.String(16), nullable=False),
     sa.Column("n_pixels", sa.Integer, nullable=False),
     sa.Column("reviewed_at", UTCDateTime, nullable=False),
+    sa.Column("labeller", sa.Text, nullable=True),  # v2
     sa.UniqueConstraint("campaign_id", "acquisition_id"),
     sa.CheckConstraint(f"status IN ('{SAVED}', '{SKIPPED}')", name="status"),
 )
@@ -160,14 +186,32 @@ samples_table = sa.Table(
     sa.Column("processing_baseline", sa.String(32), nullable=True),
     sa.Column("harmonised", sa.Boolean, nullable=True),
     sa.Column("created_at", UTCDateTime, nullable=False),
+    sa.Column("labeller", sa.Text, nullable=True),  # v2
     *(sa.Column(name, sa.Double, nullable=True) for name in BAND_COLUMNS),
     sa.UniqueConstraint("campaign_id", "acquisition_id", "row", "col"),
     sa.Index(None, "campaign_id"),
     sa.Index(None, "label_value"),
+    sa.Index(None, "labeller"),  # v2
 )
 
+SAMPLE_KEY = ("campaign_id", "acquisition_id", "row", "col")
+INSERT_COLUMNS: tuple[str, ...] = tuple(c.name for c in samples_table.c if c.name != "id")
+"""The sample columns a save or an import writes."""
 
-# --- Returned records ---------------------------------------------------------------------
+
+def _migrate_1_to_2(conn: Connection) -> None:
+    """Labeller names on reviews and samples; a revision counter per campaign."""
+    for table in ("reviews", "samples"):
+        conn.exec_driver_sql(f"ALTER TABLE {table} ADD COLUMN labeller TEXT")
+    conn.exec_driver_sql("ALTER TABLE campaigns ADD COLUMN revision INTEGER NOT NULL DEFAULT 0")
+    conn.exec_driver_sql("CREATE INDEX ix_samples_labeller ON samples (labeller)")
+
+
+MIGRATIONS: dict[int, Callable[[Connection], None]] = {1: _migrate_1_to_2}
+"""``MIGRATIONS[v]`` upgrades a version-``v`` database to version ``v + 1``."""
+
+
+# --- Returned records and filters -----------------------------------------------------------
 
 
 @dataclass(frozen=True)
@@ -190,6 +234,81 @@ class Review:
     """``saved`` or ``skipped``."""
     n_pixels: int
     reviewed_at: datetime
+    labeller: str | None = None
+    """Who saved or skipped it, when a name was given."""
+
+
+@dataclass(frozen=True)
+class ImportReport:
+    """What ``Store.import_samples`` did."""
+
+    added: int
+    """Samples that were new here and were added."""
+    duplicates: int
+    """Samples already here (or repeated in the input), left as they were."""
+    campaigns_created: int
+    """Campaigns that did not exist here and were created."""
+    reviews_created: int = 0
+    """Acquisitions that had no review here and got one."""
+
+    def describe(self) -> str:
+        """One sentence for people."""
+        parts = [f"Added {self.added:,} new sample{'s' * (self.added != 1)}"]
+        parts.append(f"{self.duplicates:,} already here (left unchanged)")
+        if self.campaigns_created:
+            parts.append(f"created {self.campaigns_created} campaign{'s' * (self.campaigns_created != 1)}")
+        return "; ".join(parts) + "."
+
+
+@dataclass(frozen=True)
+class SampleFilter:
+    """Which samples to read; a None field keeps all. Hashable, so usable as a cache key."""
+
+    campaign_ids: tuple[int, ...] | None = None
+    label_values: tuple[float, ...] | None = None
+    start: date | None = None
+    """First acquisition day (UTC), inclusive."""
+    end: date | None = None
+    """Last acquisition day (UTC), inclusive."""
+    labellers: tuple[str | None, ...] | None = None
+    """Labeller names; None in the tuple means samples saved without a name."""
+
+    @classmethod
+    def of(
+        cls,
+        campaign_ids: Iterable[int] | None = None,
+        label_values: Iterable[float] | None = None,
+        start: date | None = None,
+        end: date | None = None,
+        labellers: Iterable[str | None] | None = None,
+    ) -> SampleFilter:
+        """A filter from loose inputs (lists, numpy numbers)."""
+        return cls(
+            campaign_ids=None if campaign_ids is None else tuple(int(i) for i in campaign_ids),
+            label_values=None if label_values is None else tuple(float(v) for v in label_values),
+            start=start,
+            end=end,
+            labellers=None if labellers is None else tuple(None if n is None else str(n) for n in labellers),
+        )
+
+    def conditions(self) -> list[sa.ColumnElement[bool]]:
+        s = samples_table.c
+        out: list[sa.ColumnElement[bool]] = []
+        if self.campaign_ids is not None:
+            out.append(s.campaign_id.in_(self.campaign_ids))
+        if self.label_values is not None:
+            out.append(s.label_value.in_(self.label_values))
+        if self.start is not None:
+            out.append(s.acquired_at >= _day_start(self.start))
+        if self.end is not None:
+            out.append(s.acquired_at < _day_start(self.end + timedelta(days=1)))
+        if self.labellers is not None:
+            names = [n for n in self.labellers if n is not None]
+            either = [s.labeller.in_(names)]
+            if None in self.labellers:
+                either.append(s.labeller.is_(None))
+            out.append(sa.or_(*either))
+        return out
 
 
 def identity_key(spec: CampaignSpec) -> str:
@@ -203,11 +322,33 @@ def identity_key(spec: CampaignSpec) -> str:
     return json.dumps([part(v) for v in spec.identity()], ensure_ascii=False)
 
 
+def campaign_key(key: str) -> str:
+    """A short stable id of a campaign's identity, the same in every database."""
+    return hashlib.sha256(key.encode("utf-8")).hexdigest()[:16]
+
+
+def clean_labeller(name: str | None) -> str | None:
+    """A labeller name with spaces tidied, or None for no name; refuses unusable names."""
+    if name is None:
+        return None
+    if not isinstance(name, str):
+        raise InvalidInputError(f"The labeller name must be text, got {type(name).__name__}.")
+    text = " ".join(name.split())
+    if not text:
+        return None
+    if len(text) > MAX_LABELLER:
+        raise InvalidInputError(f"The labeller name is longer than {MAX_LABELLER} characters; shorten it.")
+    if any(unicodedata.category(ch).startswith("C") for ch in text):
+        raise InvalidInputError("The labeller name contains control characters; type a plain name.")
+    return text
+
+
 # --- Engine setup -------------------------------------------------------------------------
 
 
 def _sqlite_on_connect(dbapi_connection, _record) -> None:
     # Let SQLAlchemy emit BEGIN itself (pysqlite recipe), then set per-connection pragmas.
+    # synchronous stays at its default FULL: a commit is on disk before save() returns.
     dbapi_connection.isolation_level = None
     cursor = dbapi_connection.cursor()
     cursor.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")
@@ -288,6 +429,11 @@ class Store:
             ) from exc
         return f"sqlite:///{(folder.resolve() / DB_FILENAME).as_posix()}"
 
+    @property
+    def backend(self) -> str:
+        """``sqlite`` or ``postgresql`` (or another SQLAlchemy backend name)."""
+        return self._url.get_backend_name()
+
     def display_url(self) -> str:
         """The database URL with any password masked; safe to log and show."""
         return self._url.render_as_string(hide_password=True)
@@ -295,6 +441,10 @@ class Store:
     def close(self) -> None:
         """Close pooled connections (the store reconnects if used again)."""
         self._engine.dispose()
+
+    def schema_version(self) -> int:
+        with self._read() as conn:
+            return int(conn.execute(_version_query()).scalar_one())
 
     # --- Campaigns ------------------------------------------------------------------------
 
@@ -346,7 +496,8 @@ class Store:
         sample_counts = (
             sa.select(s.campaign_id, sa.func.count().label("n_samples")).group_by(s.campaign_id).subquery()
         )
-        shown = [col for col in campaigns_table.c if col.name not in ("identity_key", "draft_selection")]
+        hidden = ("identity_key", "draft_selection", "revision")
+        shown = [col for col in campaigns_table.c if col.name not in hidden]
         query = (
             sa.select(
                 *shown,
@@ -405,7 +556,7 @@ class Store:
         """Reviews of a campaign by acquisition id, oldest acquisition first."""
         r = reviews_table.c
         query = (
-            sa.select(r.acquisition_id, r.acquired_at, r.status, r.n_pixels, r.reviewed_at)
+            sa.select(r.acquisition_id, r.acquired_at, r.status, r.n_pixels, r.reviewed_at, r.labeller)
             .where(r.campaign_id == campaign_id)
             .order_by(r.acquired_at, r.acquisition_id)
         )
@@ -413,10 +564,17 @@ class Store:
             return {row.acquisition_id: Review(**row._asdict()) for row in conn.execute(query)}
 
     def save(
-        self, campaign_id: int, aoi: AreaOfInterest, scene: Scene, pixels: Iterable[tuple[int, int]]
+        self,
+        campaign_id: int,
+        aoi: AreaOfInterest,
+        scene: Scene,
+        pixels: Iterable[tuple[int, int]],
+        labeller: str | None = None,
     ) -> Review:
         """Replace this acquisition's review and samples with the given pixels, in one
-        transaction. Pixels not valid in the scene are dropped; the rest get one sample each."""
+        transaction. Pixels not valid in the scene are dropped; the rest get one sample each.
+        ``labeller`` (a person's name, optional) is stored with the review and the samples."""
+        labeller = clean_labeller(labeller)
         _check_scene(aoi, scene)
         rows, cols = _valid_pixels(aoi, scene, pixels)
         acquisition = scene.acquisition
@@ -426,8 +584,9 @@ class Store:
             status=SAVED,
             n_pixels=len(rows),
             reviewed_at=_now(),
+            labeller=labeller,
         )
-        pixel_values = _pixel_values(aoi, scene, rows, cols, review)
+        values = _pixel_values(aoi, scene, rows, cols, review)
 
         def tx(conn: Connection) -> Review:
             campaign = _lock_campaign(conn, campaign_id)
@@ -437,17 +596,16 @@ class Store:
                     "and select the pixels again."
                 )
             _replace_review(conn, campaign_id, acquisition, review)
-            if pixel_values:
+            if len(values):
                 label = {k: campaign[k] for k in ("label_value", "label_name", "source", "collection")}
-                common = {"campaign_id": campaign_id, **label}
-                conn.execute(sa.insert(samples_table), [{**common, **v} for v in pixel_values])
+                _insert_samples(conn, values.assign(campaign_id=campaign_id, **label))
             _touch(conn, campaign_id, review.reviewed_at)
             return review
 
         # Two sessions saving the same acquisition at once: the loser retries over the winner.
         return self._write(tx, retries=1)
 
-    def skip(self, campaign_id: int, acquisition: Acquisition) -> Review:
+    def skip(self, campaign_id: int, acquisition: Acquisition, labeller: str | None = None) -> Review:
         """Mark an acquisition skipped and delete any samples saved from it."""
         review = Review(
             acquisition_id=acquisition.id,
@@ -455,6 +613,7 @@ class Store:
             status=SKIPPED,
             n_pixels=0,
             reviewed_at=_now(),
+            labeller=clean_labeller(labeller),
         )
 
         def tx(conn: Connection) -> Review:
@@ -471,6 +630,7 @@ class Store:
         def tx(conn: Connection) -> None:
             if _lock_campaign(conn, campaign_id, required=False) is not None:
                 _delete_acquisition(conn, campaign_id, acquisition_id)
+                _touch(conn, campaign_id, _now())
 
         self._write(tx)
 
@@ -482,39 +642,118 @@ class Store:
         with self._read() as conn:
             return {(row, col) for row, col in conn.execute(query)}
 
+    # --- Reading samples ------------------------------------------------------------------
+
     def samples(
         self,
         campaign_ids: Iterable[int] | None = None,
         label_values: Iterable[float] | None = None,
         start: date | None = None,
         end: date | None = None,
+        labellers: Iterable[str | None] | None = None,
     ) -> pd.DataFrame:
-        """Samples, one row each, filtered by campaign, label value and acquisition date
-        (UTC, start and end inclusive); a None filter keeps all."""
+        """Samples, one row each, filtered by campaign, label value, acquisition date (UTC,
+        start and end inclusive) and labeller (None in ``labellers``: saved without a name);
+        a None filter keeps all. Ends with the CAMPAIGN_COLUMNS. Reads everything into
+        memory: for large datasets use ``sample_chunks``."""
+        where = SampleFilter.of(campaign_ids, label_values, start, end, labellers)
+        return pd.concat(list(self.sample_chunks(where, chunk_rows=None)), ignore_index=True)
+
+    def sample_chunks(
+        self, where: SampleFilter | None = None, chunk_rows: int | None = 50_000
+    ) -> Iterator[pd.DataFrame]:
+        """The samples ``samples()`` returns, as frames of at most ``chunk_rows`` rows (all
+        at once for None), read in one statement; always at least one (maybe empty) frame."""
+        query = _samples_query(self._engine.dialect.name, where or SampleFilter())
+        query = query.order_by(*_SAMPLE_ORDER)
+        with self._read() as conn:
+            lookup = _campaign_lookup(conn)
+            if chunk_rows is None:
+                result = conn.execute(query)
+                yield _sample_frame(conn, result.fetchall(), list(result.keys()), lookup)
+                return
+            result = conn.execution_options(stream_results=True, yield_per=chunk_rows).execute(query)
+            keys, empty = list(result.keys()), True
+            for part in result.partitions(chunk_rows):
+                empty = False
+                yield _sample_frame(conn, part, keys, lookup)
+            if empty:
+                yield _sample_frame(conn, [], keys, lookup)
+
+    def sample_preview(self, where: SampleFilter | None = None, limit: int = 1000) -> pd.DataFrame:
+        """The ``limit`` most recently saved samples (newest first), columns as ``samples()``."""
+        query = _samples_query(self._engine.dialect.name, where or SampleFilter())
+        query = query.order_by(samples_table.c.id.desc()).limit(int(limit))
+        with self._read() as conn:
+            lookup = _campaign_lookup(conn)
+            result = conn.execute(query)
+            return _sample_frame(conn, result.fetchall(), list(result.keys()), lookup)
+
+    def count_samples(self, where: SampleFilter | None = None) -> int:
+        query = sa.select(sa.func.count()).select_from(samples_table)
+        query = query.where(*(where or SampleFilter()).conditions())
+        with self._read() as conn:
+            return int(conn.execute(query).scalar_one())
+
+    def labellers(self) -> list[str | None]:
+        """Distinct labeller names of the samples, sorted; None last if some have no name."""
+        query = sa.select(samples_table.c.labeller).distinct()
+        with self._read() as conn:
+            names = list(conn.execute(query).scalars())
+        return sorted(n for n in names if n is not None) + ([None] if None in names else [])
+
+    def band_means(self, where: SampleFilter | None = None) -> pd.DataFrame:
+        """Mean reflectance per label, computed by the database: columns label_value,
+        label_name, n_samples and one per band (NaN where a label has no value)."""
         s = samples_table.c
-        query = sa.select(samples_table).order_by(
-            s.campaign_id, s.acquired_at, s.acquisition_id, s.row, s.col
+        means = [sa.func.avg(s[name]).label(name) for name in BAND_COLUMNS]
+        query = (
+            sa.select(s.label_value, s.label_name, sa.func.count().label("n_samples"), *means)
+            .where(*(where or SampleFilter()).conditions())
+            .group_by(s.label_value, s.label_name)
+            .order_by(s.label_value, s.label_name)
         )
-        if campaign_ids is not None:
-            query = query.where(s.campaign_id.in_([int(i) for i in campaign_ids]))
-        if label_values is not None:
-            query = query.where(s.label_value.in_([float(v) for v in label_values]))
-        if start is not None:
-            query = query.where(s.acquired_at >= _day_start(start))
-        if end is not None:
-            query = query.where(s.acquired_at < _day_start(end + timedelta(days=1)))
         with self._read() as conn:
             frame = _frame(conn.execute(query))
-        return _typed(frame, samples_table)
+        dtypes = {"label_value": "float64", "label_name": "str", "n_samples": "int64"}
+        return frame.astype({**dtypes, **{name: "float64" for name in BAND_COLUMNS}})
 
-    def counts(self) -> pd.DataFrame:
+    def sample_points(self, where: SampleFilter | None = None, limit: int = 5000) -> pd.DataFrame:
+        """Up to ``limit`` distinct (lon, lat, label) of the most recent samples, for a map."""
+        s = samples_table.c
+        query = (
+            sa.select(s.lon, s.lat, s.label_value, s.label_name)
+            .where(*(where or SampleFilter()).conditions())
+            .order_by(s.id.desc())
+            .limit(int(limit) * 4)
+        )
+        with self._read() as conn:
+            frame = _frame(conn.execute(query))
+        frame = frame.astype(
+            {"lon": "float64", "lat": "float64", "label_value": "float64", "label_name": "str"}
+        )
+        return frame.drop_duplicates(ignore_index=True).head(int(limit))
+
+    def counts(self, where: SampleFilter | None = None) -> pd.DataFrame:
         """Samples per campaign, label and acquisition date (UTC): columns campaign_id,
         label_value, label_name, date, n_acquisitions, n_samples."""
         s = samples_table.c
-        keys = (s.campaign_id, s.label_value, s.label_name, s.acquisition_id, s.acquired_at)
-        query = sa.select(*keys, sa.func.count().label("n_samples")).group_by(*keys)
+        keys = (s.campaign_id, s.acquisition_id)
+        query = (
+            sa.select(
+                *keys,
+                sa.func.min(s.label_value).label("label_value"),
+                sa.func.min(s.label_name).label("label_name"),
+                sa.func.min(s.acquired_at).label("acquired_at"),
+                sa.func.count().label("n_samples"),
+            )
+            .where(*(where or SampleFilter()).conditions())
+            .group_by(*keys)
+        )
         with self._read() as conn:
-            frame = _typed(_frame(conn.execute(query)), samples_table, {"n_samples": "int64"})
+            frame = _frame(conn.execute(query))
+        frame = _typed(frame, samples_table, {"n_samples": "int64"})
+        frame["acquired_at"] = _utc_times(frame["acquired_at"])
         frame["date"] = frame["acquired_at"].dt.date
         groups = ["campaign_id", "label_value", "label_name", "date"]
         out = frame.groupby(groups, sort=True, as_index=False).agg(
@@ -522,18 +761,101 @@ class Store:
         )
         return out.astype({"n_acquisitions": "int64", "n_samples": "int64"})
 
+    def data_version(self) -> str:
+        """Changes whenever any sample or review changes: a cache key for derived data.
+
+        Every write to a campaign's reviews or samples bumps its revision; deleting a
+        campaign lowers the count, and ids are never reused, so no two states share one.
+        """
+        c = campaigns_table.c
+        query = sa.select(sa.func.count(), sa.func.max(c.id), sa.func.coalesce(sa.func.sum(c.revision), 0))
+        with self._read() as conn:
+            count, top, revisions = conn.execute(query).one()
+        return f"{count}:{top or 0}:{revisions}"
+
+    # --- Import ---------------------------------------------------------------------------
+
+    def import_samples(
+        self, data: pd.DataFrame | bytes | BinaryIO, campaigns: Mapping[str, Mapping] | None = None
+    ) -> ImportReport:
+        """Merge samples exported elsewhere (a frame like ``samples()``, or the bytes of a
+        Parquet export) into this database, in one transaction.
+
+        Campaigns are matched by identity (area, label, source, collection) and created
+        when missing; acquisitions without a review here get one. A sample whose campaign,
+        acquisition, row and column are already here is a duplicate and is left as it is.
+        ``campaigns`` (by campaign key) gives new campaigns their period and notes; a
+        Parquet export carries it in its metadata.
+        """
+        from labeller import export  # the file format lives there; export never imports store
+
+        if not isinstance(data, pd.DataFrame):
+            data, meta = export.read_parquet_export(data)
+            campaigns = campaigns or meta.get("campaigns_by_key", {})
+        frame = _import_frame(data)
+        groups = _import_groups(frame, campaigns or {})
+        now = _now()
+
+        def tx(conn: Connection) -> ImportReport:
+            added = created = new_reviews = 0
+            for spec, rows in groups:
+                campaign, is_new = _campaign_for_import(conn, spec, now)
+                created += is_new
+                _check_grid(spec.aoi, rows, campaign["id"])
+                before = _count_campaign_samples(conn, campaign["id"])
+                label = {k: campaign[k] for k in ("label_value", "label_name", "source", "collection")}
+                _insert_samples(
+                    conn, rows.assign(campaign_id=campaign["id"], **label), ignore_duplicates=True
+                )
+                added += _count_campaign_samples(conn, campaign["id"]) - before
+                new_reviews += _reviews_for_import(conn, campaign["id"], rows, now)
+                _touch(conn, campaign["id"], now)
+            return ImportReport(
+                added=added,
+                duplicates=len(data) - added,
+                campaigns_created=created,
+                reviews_created=new_reviews,
+            )
+
+        # A campaign created concurrently by another session: retry, matching it this time.
+        return self._write(tx, retries=1)
+
     # --- Transactions and errors ----------------------------------------------------------
 
     def _init_schema(self, conn: Connection) -> None:
-        metadata.create_all(conn)
-        key = meta_table.c.key == "schema_version"
-        found = conn.execute(sa.select(meta_table.c.value).where(key)).scalar()
+        """Create a new database, or upgrade an older one in place, in this transaction."""
+        if conn.dialect.name == "postgresql":
+            # Two processes opening a fresh or old database at once: one creates or
+            # upgrades, the other waits and then finds the current version.
+            conn.execute(sa.select(sa.func.pg_advisory_xact_lock(_SCHEMA_LOCK)))
+        inspector = sa.inspect(conn)
+        found = conn.execute(_version_query()).scalar() if inspector.has_table("meta") else None
         if found is None:
+            if inspector.has_table("samples"):
+                raise StoreError(
+                    f"The database at {self.display_url()} has a samples table but no schema version; "
+                    "it was not made by this app. Use an empty database or another data folder."
+                )
+            metadata.create_all(conn)
             conn.execute(sa.insert(meta_table).values(key="schema_version", value=str(SCHEMA_VERSION)))
-        elif found != str(SCHEMA_VERSION):
+            return
+        try:
+            version = int(found)
+        except ValueError:
+            version = -1
+        if version > SCHEMA_VERSION or version < min(MIGRATIONS, default=SCHEMA_VERSION):
             raise StoreError(
                 f"The label database at {self.display_url()} has schema version {found}, but this "
-                f"app uses version {SCHEMA_VERSION}. Use a matching app version or another data folder."
+                f"app reads versions up to {SCHEMA_VERSION}. Update the app (pip install -r "
+                "requirements.txt) or use another data folder or database."
+            )
+        for step in range(version, SCHEMA_VERSION):
+            MIGRATIONS[step](conn)
+        if version != SCHEMA_VERSION:
+            conn.execute(
+                sa.update(meta_table)
+                .where(meta_table.c.key == "schema_version")
+                .values(value=str(SCHEMA_VERSION))
             )
 
     def _write(self, work: Callable[[Connection], T], retries: int = 0) -> T:
@@ -576,7 +898,11 @@ class Store:
         return f"Could not {action} the label database at {self.display_url()}: {reason}. {hint}"
 
 
-# --- Helpers ------------------------------------------------------------------------------
+# --- Helpers: campaigns and reviews -------------------------------------------------------
+
+
+def _version_query() -> sa.Select:
+    return sa.select(meta_table.c.value).where(meta_table.c.key == "schema_version")
 
 
 def _new_campaign(spec: CampaignSpec, key: str, now: datetime) -> dict[str, Any]:
@@ -636,8 +962,10 @@ def _lock_campaign(conn: Connection, campaign_id: int, required: bool = True) ->
 
 
 def _touch(conn: Connection, campaign_id: int, when: datetime) -> None:
+    """Record a change to the campaign's reviews or samples (see ``Store.data_version``)."""
+    c = campaigns_table.c
     conn.execute(
-        sa.update(campaigns_table).where(campaigns_table.c.id == campaign_id).values(updated_at=when)
+        sa.update(campaigns_table).where(c.id == campaign_id).values(updated_at=when, revision=c.revision + 1)
     )
 
 
@@ -664,8 +992,12 @@ def _replace_review(conn: Connection, campaign_id: int, acquisition: Acquisition
             status=review.status,
             n_pixels=review.n_pixels,
             reviewed_at=review.reviewed_at,
+            labeller=review.labeller,
         )
     )
+
+
+# --- Helpers: saving ----------------------------------------------------------------------
 
 
 def _pixel_tuples(pixels: Iterable[tuple[int, int]]) -> Iterator[tuple[int, int]]:
@@ -705,18 +1037,22 @@ def _valid_pixels(aoi: AreaOfInterest, scene: Scene, pixels) -> tuple[np.ndarray
 
 def _pixel_values(
     aoi: AreaOfInterest, scene: Scene, rows: np.ndarray, cols: np.ndarray, review: Review
-) -> list[dict[str, Any]]:
-    """Per-pixel sample columns except the campaign's label fields."""
-    if len(rows) == 0:
-        return []
+) -> pd.DataFrame:
+    """One row per pixel: every sample column except the campaign's id and label fields."""
+    n = len(rows)
     lon, lat = aoi.pixel_to_lonlat(rows, cols)
     utm_x, utm_y = aoi.pixel_to_utm(rows, cols)
     # float32 -> float64 is exact, so reading back and casting to float32 restores every bit.
-    spectra = scene.spectra(rows, cols).astype(np.float64)
-    bands = {name: spectra[:, i].tolist() for i, name in enumerate(scene.band_names)}
+    spectra = scene.spectra(rows, cols).astype(np.float64).reshape(n, len(scene.band_names))
     acquisition = scene.acquisition
-    common = {
+    columns: dict[str, Any] = {
         "acquisition_id": acquisition.id,
+        "row": rows.astype(np.int64),
+        "col": cols.astype(np.int64),
+        "lon": np.asarray(lon, dtype=np.float64).reshape(n),
+        "lat": np.asarray(lat, dtype=np.float64).reshape(n),
+        "utm_x": np.asarray(utm_x, dtype=np.float64).reshape(n),
+        "utm_y": np.asarray(utm_y, dtype=np.float64).reshape(n),
         "epsg": aoi.epsg,
         "acquired_at": review.acquired_at,
         "cloud_cover": acquisition.cloud_cover,
@@ -726,17 +1062,172 @@ def _pixel_values(
         "processing_baseline": acquisition.processing_baseline,
         "harmonised": scene.harmonised,
         "created_at": review.reviewed_at,
+        "labeller": review.labeller,
     }
-    columns = {
-        "row": rows.tolist(),
-        "col": cols.tolist(),
-        "lon": np.asarray(lon, dtype=float).tolist(),
-        "lat": np.asarray(lat, dtype=float).tolist(),
-        "utm_x": np.asarray(utm_x, dtype=float).tolist(),
-        "utm_y": np.asarray(utm_y, dtype=float).tolist(),
-        **{name: bands.get(name, [None] * len(rows)) for name in BAND_COLUMNS},
-    }
-    return [{**common, **{k: v[i] for k, v in columns.items()}} for i in range(len(rows))]
+    index = {name: i for i, name in enumerate(scene.band_names)}
+    for name in BAND_COLUMNS:
+        columns[name] = spectra[:, index[name]] if name in index else np.full(n, np.nan)
+    return pd.DataFrame(columns, index=pd.RangeIndex(n))
+
+
+def _insert_samples(conn: Connection, frame: pd.DataFrame, ignore_duplicates: bool = False) -> None:
+    """Insert the frame's rows (INSERT_COLUMNS) fast: one executemany on SQLite, COPY on
+    PostgreSQL. With ``ignore_duplicates`` a row whose unique key exists is skipped."""
+    if frame.empty:
+        return
+    frame = frame.loc[:, list(INSERT_COLUMNS)]
+    dialect = conn.dialect
+    if dialect.name == "postgresql":
+        _copy_samples(conn, frame, ignore_duplicates)
+        return
+    quote = dialect.identifier_preparer.quote
+    names = ", ".join(quote(name) for name in INSERT_COLUMNS)
+    key = ", ".join(quote(name) for name in SAMPLE_KEY)
+    if dialect.paramstyle == "qmark":
+        marks = ", ".join("?" for _ in INSERT_COLUMNS)
+        conflict = f" ON CONFLICT ({key}) DO NOTHING" if ignore_duplicates else ""
+        statement = f"INSERT INTO samples ({names}) VALUES ({marks}){conflict}"
+        conn.exec_driver_sql(statement, _driver_rows(frame, dialect))
+        return
+    # Any other backend: plain SQLAlchemy, skipping keys that exist when asked to.
+    records = frame.astype(object).where(frame.notna(), None).to_dict("records")
+    if ignore_duplicates:
+        s = samples_table.c
+        campaign_ids = {int(r["campaign_id"]) for r in records}
+        existing = {
+            tuple(k)
+            for k in conn.execute(
+                sa.select(*(s[k] for k in SAMPLE_KEY)).where(s.campaign_id.in_(campaign_ids))
+            )
+        }
+        records = [r for r in records if tuple(r[k] for k in SAMPLE_KEY) not in existing]
+    if records:
+        conn.execute(sa.insert(samples_table), records)
+
+
+def _driver_rows(frame: pd.DataFrame, dialect) -> list[tuple]:
+    """Rows of DBAPI values: times through the column type's own bind processor, missing
+    values as None (SQLite stores NaN as NULL too)."""
+    columns = []
+    for name in INSERT_COLUMNS:
+        series = frame[name]
+        column_type = samples_table.c[name].type
+        if isinstance(column_type, UTCDateTime):
+            processor = column_type.dialect_impl(dialect).bind_processor(dialect)
+            times = _utc_times(series)
+            distinct = {t: (processor(t.to_pydatetime()) if processor else t) for t in times.unique()}
+            columns.append(times.map(distinct).tolist())
+        elif isinstance(column_type, sa.Double) and series.dtype == np.float64:
+            columns.append(series.tolist())
+        else:
+            columns.append(series.astype(object).where(series.notna(), None).tolist())
+    return list(zip(*columns, strict=True))
+
+
+def _copy_samples(conn: Connection, frame: pd.DataFrame, ignore_duplicates: bool) -> None:
+    """PostgreSQL: stream the rows as CSV through COPY (tens of times faster than INSERT)."""
+    import pyarrow as pa
+    import pyarrow.csv as pacsv
+
+    frame = frame.copy()
+    for name in INSERT_COLUMNS:
+        if isinstance(samples_table.c[name].type, UTCDateTime):
+            frame[name] = _utc_times(frame[name])
+    table = pa.Table.from_pandas(frame, preserve_index=False)
+    buffer = io.BytesIO()
+    # Every present value quoted, missing ones left empty: PostgreSQL's CSV reads an empty
+    # unquoted field as NULL and "" as an empty text. Floats print in shortest round-trip form.
+    pacsv.write_csv(table, buffer, pacsv.WriteOptions(include_header=False, quoting_style="all_valid"))
+    buffer.seek(0)
+    quote = conn.dialect.identifier_preparer.quote
+    names = ", ".join(quote(name) for name in INSERT_COLUMNS)
+    target = "samples"
+    if ignore_duplicates:
+        target = "samples_import"
+        conn.exec_driver_sql(
+            f"CREATE TEMPORARY TABLE IF NOT EXISTS {target} (LIKE samples INCLUDING DEFAULTS) ON COMMIT DROP"
+        )
+    statement = f"COPY {target} ({names}) FROM STDIN WITH (FORMAT csv)"
+    dbapi_connection = conn.connection.dbapi_connection
+    try:
+        with dbapi_connection.cursor() as cursor:
+            cursor.copy_expert(statement, buffer)
+    except conn.dialect.loaded_dbapi.Error as exc:
+        raise DBAPIError.instance(
+            statement, None, exc, conn.dialect.loaded_dbapi.Error, dialect=conn.dialect
+        ) from exc
+    if ignore_duplicates:
+        key = ", ".join(quote(name) for name in SAMPLE_KEY)
+        conn.exec_driver_sql(
+            f"INSERT INTO samples ({names}) SELECT {names} FROM {target} ORDER BY id "
+            f"ON CONFLICT ({key}) DO NOTHING"
+        )
+        conn.exec_driver_sql(f"TRUNCATE {target}")
+
+
+# --- Helpers: reading ---------------------------------------------------------------------
+
+_SAMPLE_ORDER = tuple(
+    samples_table.c[name] for name in ("campaign_id", "acquired_at", "acquisition_id", "row", "col")
+)
+
+
+def _samples_query(dialect_name: str, where: SampleFilter) -> sa.Select:
+    """All sample columns; times as UTC text, which pandas parses far faster than the driver."""
+    columns = []
+    for column in samples_table.c:
+        if isinstance(column.type, UTCDateTime) and dialect_name == "sqlite":
+            columns.append(sa.type_coerce(column, sa.Text).label(column.name))
+        elif isinstance(column.type, UTCDateTime) and dialect_name == "postgresql":
+            utc = sa.func.timezone("UTC", column)
+            columns.append(sa.cast(utc, sa.Text).label(column.name))
+        else:
+            columns.append(column)
+    return sa.select(*columns).where(*where.conditions())
+
+
+def _campaign_lookup(conn: Connection, ids: Iterable[int] | None = None) -> pd.DataFrame:
+    """CAMPAIGN_COLUMNS by campaign id."""
+    c = campaigns_table.c
+    query = sa.select(c.id, c.identity_key, c.min_lon, c.min_lat, c.max_lon, c.max_lat)
+    if ids is not None:
+        query = query.where(c.id.in_([int(i) for i in ids]))
+    rows = conn.execute(query).all()
+    frame = pd.DataFrame(
+        {
+            "campaign_key": pd.Series([campaign_key(r.identity_key) for r in rows], dtype="str"),
+            **{
+                f"campaign_{name}": pd.Series([getattr(r, name) for r in rows], dtype="float64")
+                for name in ("min_lon", "min_lat", "max_lon", "max_lat")
+            },
+        },
+        index=pd.Index([r.id for r in rows], dtype="int64"),
+    )
+    return frame
+
+
+def _sample_frame(conn: Connection, rows: list, keys: list[str], lookup: pd.DataFrame) -> pd.DataFrame:
+    frame = _typed(pd.DataFrame.from_records(rows, columns=keys), samples_table)
+    missing = set(frame["campaign_id"].unique()) - set(lookup.index)
+    if missing:  # a campaign created after the lookup was read (READ COMMITTED)
+        lookup = pd.concat([lookup, _campaign_lookup(conn, missing)])
+    found = lookup.reindex(frame["campaign_id"].to_numpy())
+    for name in CAMPAIGN_COLUMNS:
+        frame[name] = found[name].to_numpy()
+    return frame.astype({"campaign_key": "str"})
+
+
+def _utc_times(series: pd.Series) -> pd.Series:
+    """Timezone-aware UTC microsecond times from datetimes or ISO 8601 text."""
+    if isinstance(series.dtype, pd.DatetimeTZDtype):
+        out = series.dt.tz_convert("UTC")
+    elif pd.api.types.is_datetime64_dtype(series.dtype):
+        out = series.dt.tz_localize("UTC")
+    elif len(series) and isinstance(series.iloc[0], str):
+        out = pd.to_datetime(series, format="ISO8601", utc=True)
+    else:
+        out = pd.to_datetime(series, utc=True)
+    return out.dt.as_unit("us")
 
 
 def _frame(result: sa.CursorResult) -> pd.DataFrame:
@@ -750,13 +1241,246 @@ def _typed(frame: pd.DataFrame, table: sa.Table, extra: dict[str, str] | None = 
         if column.name not in frame.columns or column.name in dtypes:
             continue
         if isinstance(column.type, UTCDateTime):
-            frame[column.name] = pd.to_datetime(frame[column.name], utc=True).dt.as_unit("us")
+            frame[column.name] = _utc_times(frame[column.name])
         elif isinstance(column.type, sa.Double):
             dtypes[column.name] = "float64"
         elif isinstance(column.type, sa.Boolean):
             dtypes[column.name] = "boolean"
         elif isinstance(column.type, sa.Integer):
             dtypes[column.name] = "Int64" if column.nullable else "int64"
-        elif isinstance(column.type, sa.String):
+        elif isinstance(column.type, sa.String | sa.Text):
             dtypes[column.name] = "str"
     return frame.astype(dtypes)
+
+
+# --- Helpers: import ----------------------------------------------------------------------
+
+_IDENTITY_COLUMNS = (
+    "campaign_min_lon",
+    "campaign_min_lat",
+    "campaign_max_lon",
+    "campaign_max_lat",
+    "label_value",
+    "label_name",
+    "source",
+    "collection",
+)
+_REQUIRED_FOR_IMPORT = (
+    *_IDENTITY_COLUMNS,
+    "acquisition_id",
+    "acquired_at",
+    "row",
+    "col",
+    "lon",
+    "lat",
+    "utm_x",
+    "utm_y",
+    "epsg",
+)
+_IMPORT_TEXT = ("tile_id", "processing_baseline", "labeller")
+_IMPORT_FLOATS = ("lon", "lat", "utm_x", "utm_y", "cloud_cover", "sun_zenith", "sun_azimuth", *BAND_COLUMNS)
+_GRID_TOLERANCE_M = 1e-3
+
+
+def _import_frame(data: pd.DataFrame) -> pd.DataFrame:
+    """The rows to import with checked, stable dtypes, repeated keys dropped."""
+    missing = [name for name in _REQUIRED_FOR_IMPORT if name not in data.columns]
+    if missing:
+        raise InvalidInputError(
+            f"The file to import lacks the columns {', '.join(missing)}. Import a Parquet file that "
+            "this app exported (Dataset page, Download Parquet)."
+        )
+    frame = pd.DataFrame(index=pd.RangeIndex(len(data)))
+    try:
+        for name in (
+            "campaign_min_lon",
+            "campaign_min_lat",
+            "campaign_max_lon",
+            "campaign_max_lat",
+            "label_value",
+            *_IMPORT_FLOATS,
+        ):
+            values = pd.Series(data[name].to_numpy() if name in data.columns else np.nan, index=frame.index)
+            frame[name] = pd.to_numeric(values, errors="raise").astype("float64")
+        for name in ("row", "col", "epsg"):
+            values = pd.to_numeric(data[name], errors="raise")
+            if values.isna().any() or (values != np.floor(values)).any():
+                raise ValueError(f"{name} must hold whole numbers")
+            frame[name] = values.to_numpy(dtype=np.int64)
+        for name in ("acquired_at", "created_at"):
+            if name in data.columns:
+                frame[name] = _utc_times(pd.Series(data[name].to_numpy(), index=frame.index))
+        if "created_at" not in frame.columns or frame["created_at"].isna().any():
+            frame["created_at"] = frame.get("created_at", pd.Series(pd.NaT, index=frame.index)).fillna(
+                pd.Timestamp(_now())
+            )
+    except (ValueError, TypeError) as exc:
+        raise InvalidInputError(
+            f"The file to import has values of the wrong kind ({str(exc)[:120]}); import a file "
+            "exported by this app, unchanged."
+        ) from exc
+    for name in ("acquisition_id", "source", "collection"):
+        frame[name] = data[name].astype("str")
+    frame["label_name"] = data["label_name"].fillna("").astype("str")
+    for name in _IMPORT_TEXT:
+        values = data[name].to_numpy() if name in data.columns else None
+        frame[name] = pd.Series(values, index=frame.index, dtype="object").astype("str")
+    names = frame["labeller"].dropna().unique()
+    frame["labeller"] = frame["labeller"].map({n: clean_labeller(n) for n in names}).astype("str")
+    harmonised = data["harmonised"] if "harmonised" in data.columns else pd.Series(pd.NA, index=frame.index)
+    frame["harmonised"] = harmonised.astype("boolean")
+    required = frame[list(_REQUIRED_FOR_IMPORT)]
+    if required.isna().any().any():
+        empty = required.columns[required.isna().any()].tolist()
+        raise InvalidInputError(
+            f"The file to import has empty values in {', '.join(empty)}, which every sample needs. "
+            "Import a file exported by this app, unchanged."
+        )
+    key = [*_IDENTITY_COLUMNS, "acquisition_id", "row", "col"]
+    return frame.drop_duplicates(subset=key, keep="first", ignore_index=True)
+
+
+def _import_groups(
+    frame: pd.DataFrame, campaigns: Mapping[str, Mapping]
+) -> list[tuple[CampaignSpec, pd.DataFrame]]:
+    """The rows of each campaign with the campaign's spec (period and notes from
+    ``campaigns`` by key where given, else the span of the acquisitions)."""
+    out = []
+    for identity, rows in frame.groupby(list(_IDENTITY_COLUMNS), sort=True, dropna=False):
+        min_lon, min_lat, max_lon, max_lat, label_value, label_name, source, collection = identity
+        where = (
+            f"the samples with box ({min_lon:g}, {min_lat:g}, {max_lon:g}, {max_lat:g}) and label "
+            f"{label_value:g}"
+        )
+        days = rows["acquired_at"].dt.date
+        try:
+            spec = CampaignSpec(
+                aoi=AreaOfInterest(min_lon, min_lat, max_lon, max_lat),
+                label_value=label_value,
+                label_name=label_name,
+                notes="",
+                source=source,
+                collection=collection,
+                start=days.min(),
+                end=min(days.max(), date.today()),
+            )
+        except LabellerError as exc:
+            raise InvalidInputError(f"Cannot import {where}: {exc}") from exc
+        meta = campaigns.get(campaign_key(identity_key(spec))) or {}
+        # Metadata that does not fit leaves the period of the samples themselves.
+        with contextlib.suppress(LabellerError, ValueError, TypeError):
+            spec = CampaignSpec(
+                aoi=spec.aoi,
+                label_value=spec.label_value,
+                label_name=spec.label_name,
+                notes=str(meta.get("notes") or ""),
+                source=spec.source,
+                collection=spec.collection,
+                start=date.fromisoformat(meta["start_date"]) if meta.get("start_date") else spec.start,
+                end=date.fromisoformat(meta["end_date"]) if meta.get("end_date") else spec.end,
+                max_cloud=None if meta.get("max_cloud") is None else float(meta["max_cloud"]),
+            )
+        out.append((spec, rows))
+    return out
+
+
+def _campaign_for_import(conn: Connection, spec: CampaignSpec, now: datetime) -> tuple[sa.RowMapping, bool]:
+    """The campaign with the spec's identity, locked; created (second value True) if missing."""
+    key = identity_key(spec)
+    query = sa.select(campaigns_table).where(campaigns_table.c.identity_key == key).with_for_update()
+    found = conn.execute(query).mappings().one_or_none()
+    if found is not None:
+        return found, False
+    values = {
+        **_new_campaign(spec, key, now),
+        "start_date": spec.start,
+        "end_date": spec.end,
+        "notes": spec.notes,
+        "max_cloud": spec.max_cloud,
+        "updated_at": now,
+    }
+    conn.execute(sa.insert(campaigns_table).values(**values))
+    return conn.execute(query).mappings().one(), True
+
+
+def _check_grid(aoi: AreaOfInterest, rows: pd.DataFrame, campaign_id: int) -> None:
+    """Refuse samples whose row/col and coordinates are not on the campaign's grid."""
+    r, c = rows["row"].to_numpy(), rows["col"].to_numpy()
+    n_rows, n_cols = aoi.shape
+    x, y = aoi.pixel_to_utm(r, c)
+    off = (
+        (r < 0)
+        | (r >= n_rows)
+        | (c < 0)
+        | (c >= n_cols)
+        | (rows["epsg"].to_numpy() != aoi.epsg)
+        | (np.abs(rows["utm_x"].to_numpy() - x) > _GRID_TOLERANCE_M)
+        | (np.abs(rows["utm_y"].to_numpy() - y) > _GRID_TOLERANCE_M)
+    )
+    if off.any():
+        raise InvalidInputError(
+            f"{int(off.sum())} samples for campaign {campaign_id} do not lie on its 10 m grid (their "
+            "row, column and UTM coordinates disagree); the file may have been edited. Nothing was "
+            "imported."
+        )
+
+
+def _count_campaign_samples(conn: Connection, campaign_id: int) -> int:
+    query = sa.select(sa.func.count()).select_from(samples_table)
+    return int(conn.execute(query.where(samples_table.c.campaign_id == campaign_id)).scalar_one())
+
+
+def _reviews_for_import(conn: Connection, campaign_id: int, rows: pd.DataFrame, now: datetime) -> int:
+    """Give each imported acquisition a saved review whose n_pixels is its sample count;
+    returns how many reviews were created."""
+    r, s = reviews_table.c, samples_table.c
+    counts: dict[str, int] = {}
+    reviewed: dict[str, str] = {}
+    ids = rows["acquisition_id"].unique().tolist()
+    for start in range(0, len(ids), 500):
+        part = ids[start : start + 500]
+        counts.update(
+            conn.execute(
+                sa.select(s.acquisition_id, sa.func.count())
+                .where(s.campaign_id == campaign_id, s.acquisition_id.in_(part))
+                .group_by(s.acquisition_id)
+            ).tuples()
+        )
+        reviewed.update(
+            conn.execute(
+                sa.select(r.acquisition_id, r.status).where(
+                    r.campaign_id == campaign_id, r.acquisition_id.in_(part)
+                )
+            ).tuples()
+        )
+    new = []
+    for acquisition_id, group in rows.groupby("acquisition_id", sort=False):
+        n = counts.get(acquisition_id, 0)
+        if acquisition_id in reviewed:
+            conn.execute(
+                sa.update(reviews_table)
+                .where(r.campaign_id == campaign_id, r.acquisition_id == acquisition_id)
+                .values(n_pixels=n, status=SAVED if n else reviewed[acquisition_id])
+            )
+            continue
+        first = group.iloc[0]
+        names = group["labeller"].unique()
+        new.append(
+            {
+                "campaign_id": campaign_id,
+                "acquisition_id": acquisition_id,
+                "acquired_at": first["acquired_at"].to_pydatetime(),
+                "cloud_cover": None if pd.isna(first["cloud_cover"]) else float(first["cloud_cover"]),
+                "tile_id": None if pd.isna(first["tile_id"]) else str(first["tile_id"]),
+                "processing_baseline": (
+                    None if pd.isna(first["processing_baseline"]) else str(first["processing_baseline"])
+                ),
+                "status": SAVED,
+                "n_pixels": n,
+                "reviewed_at": group["created_at"].max().to_pydatetime(),
+                "labeller": str(names[0]) if len(names) == 1 and not pd.isna(names[0]) else None,
+            }
+        )
+    if new:
+        conn.execute(sa.insert(reviews_table), new)
+    return len(new)

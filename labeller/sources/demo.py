@@ -24,9 +24,13 @@ Acquisitions
     the scenes show. 0 % is reported only when the cell (plus a margin covering any AOI
     centred in it) is certainly cloud-free; a cloudy cell whose samples all miss the
     clouds reports 0.1 %. About half the acquisitions are clear, the rest range from thin
-    veils to overcast. A narrow no-data gap between swaths, bounded by straight lines in
-    lon/lat, cuts through roughly one acquisition in ten of a 2 km AOI; bands are 0
-    there. Acquisitions whose whole AOI falls in the gap are not listed.
+    veils to overcast. A narrow (≈1.2 km) no-data gap between swaths, bounded by straight
+    lines in lon/lat, cuts through about one acquisition in eleven of a 1.2 km AOI at
+    mid-latitudes; bands are 0 there. Acquisitions whose whole AOI falls in the gap
+    (possible for AOIs narrower than the gap) are not listed.
+
+Speed: the static landscape of an AOI is computed once and cached (8 AOIs); a scene
+then costs only its date's season, snow, clouds and atmosphere.
 
 Land cover codes are 0…7 (``LandCover``); ``DemoSource.ground_truth`` gives them per
 pixel and date, CLOUD, CLOUD_SHADOW and SNOW_ICE included.
@@ -42,7 +46,7 @@ from functools import lru_cache
 
 import numpy as np
 
-from labeller.aoi import AreaOfInterest, utm_epsg
+from labeller.aoi import MAX_SIDE_PX, PIXEL_SIZE_M, AreaOfInterest, utm_epsg
 from labeller.bands import L1C
 from labeller.errors import NoAcquisitionsError, SourceError
 from labeller.sources import demo_spectra as sp
@@ -77,26 +81,28 @@ SHADOW_STRENGTH = 0.3
 """A pixel counts as CLOUD_SHADOW from this shadow strength up."""
 SNOW_COVER = 0.6
 """A pixel counts as SNOW_ICE from this visible snow fraction up."""
-NO_ACQUISITIONS = "No acquisitions for this area, period and cloud limit: widen the period or raise the cloud limit."
+NO_ACQUISITIONS = (
+    "No acquisitions for this area, period and cloud limit: widen the period or raise the cloud limit."
+)
 
 M_PER_DEG_LON = 111320.0
 M_PER_DEG_LAT = 110574.0
 CELL_DEG = 0.09
 """Latitude height of a metadata cell (≈10 km); its width in longitude is ≈10 km too."""
 CELL_SAMPLES = 16
-CELL_MARGIN_M = 1500.0
-"""Any AOI centred in a cell lies within this distance of it (AOIs are at most 2 km)."""
+CELL_MARGIN_M = math.sqrt(2) * MAX_SIDE_PX * PIXEL_SIZE_M / 2 + 100.0
+"""Every pixel of an AOI centred in a cell lies within this distance of the cell."""
 CLOUD_LATTICE_DEG = 1.5
 CLOUD_SPREAD = 4.0
 CLOUD_BIAS = -0.2
 SWATH_TILT = 0.3
-SWATH_PERIOD_DEG = 0.5
-SWATH_GAP_DEG = 0.025
+SWATH_PERIOD_DEG = 0.4
+SWATH_GAP_DEG = 0.015
 
 # Noise field ids (hash seeds).
 F_RELIEF, F_ELEV, F_RIVER, F_VEG, F_TOWN, F_TOWN_FINE, F_ROAD, F_AGRI = range(1, 9)
 F_PARCEL, F_TURBID, F_CONIFER, F_PATCH, F_PIXEL, F_TEXTURE, F_ANOMALY = range(9, 16)
-F_CLOUD, F_CLOUD_COVER, F_DATE, F_SWATH, F_JITTER = range(16, 21)
+F_CLOUD, F_CLOUD_COVER, F_DATE, F_SWATH, F_JITTER, F_RIDGE = range(16, 22)
 
 
 # --- hashing and noise --------------------------------------------------------------
@@ -174,7 +180,9 @@ def value_noise(x: np.ndarray, y: np.ndarray, cell: float, seed: tuple) -> np.nd
 _ROTATIONS = [(math.cos(a), math.sin(a)) for a in (0.37 + 1.13 * o for o in range(8))]
 
 
-def fbm(x: np.ndarray, y: np.ndarray, cell: float, octaves: int, seed: tuple, gain: float = 0.5) -> np.ndarray:
+def fbm(
+    x: np.ndarray, y: np.ndarray, cell: float, octaves: int, seed: tuple, gain: float = 0.5
+) -> np.ndarray:
     """Fractal sum of value noise, coarsest lattice ``cell`` metres, in [0, 1).
 
     Each octave's lattice is rotated differently so that no grid directions show.
@@ -415,9 +423,9 @@ def cloudiness_upper_bound(box: tuple[float, float, float, float], k, doy) -> np
 def cloud_opacity(x, y, cover, k, weather: DateWeather) -> tuple[np.ndarray, np.ndarray]:
     """Cloud opacity α in [0, 1] and density d (thickness inside the cloud) at points.
 
-    α is exactly 0 wherever ``cover`` ≤ 0: the small-scale shape field is < 1.
+    α is exactly 0 wherever ``cover`` ≤ 0, as the small-scale shape field is ≤ 1.
     """
-    shape = stretch(fbm(x, y, 8000.0, 5, (F_CLOUD, k)), 2.2)
+    shape = stretch(fbm(x, y, 4000.0, 5, (F_CLOUD, k)), 2.2)
     density = np.clip((shape - 1.0 + cover) / 0.15, 0.0, 1.0)
     thickness = np.clip(0.3 + 0.7 * cover + weather.thickness_bias, 0.4, 1.0)
     return thickness * density**0.6, density
@@ -480,7 +488,8 @@ def land_fields(x: np.ndarray, y: np.ndarray, lat: np.ndarray) -> dict[str, np.n
     """Static land cover and its per-pixel parameters at points (metres, latitude)."""
     mountains = np.clip((fbm(x, y, 160e3, 2, (F_RELIEF,)) - 0.55) / 0.3, 0.0, 1.0)
     elev = fbm(x, y, 20e3, 7, (F_ELEV,))
-    height = np.clip((elev - 0.3) / 0.5, 0.0, 1.0)
+    ridges = 1.0 - np.abs(2.0 * fbm(x, y, 6000.0, 4, (F_RIDGE,)) - 1.0)
+    height = np.clip((elev - 0.3 + 0.3 * mountains * (ridges - 0.6)) / 0.5, 0.0, 1.0)
     altitude = height**1.5 * (250.0 + 5200.0 * mountains**1.3)
     t_mean = sp.annual_mean_temperature(lat, altitude)
     aridity = 0.22 * np.exp(-(((np.abs(lat) - 24.0) / 8.0) ** 2))
@@ -492,7 +501,7 @@ def land_fields(x: np.ndarray, y: np.ndarray, lat: np.ndarray) -> dict[str, np.n
     parcel = _parcels(x, y)
 
     cover = np.full(x.shape, LandCover.GRASSLAND, dtype=np.int8)
-    cover[(veg > np.where(agri, 0.64, 0.55)) & (t_mean > -4.0)] = LandCover.FOREST
+    cover[(veg > np.where(agri, 0.64, 0.55)) & (t_mean > -1.0)] = LandCover.FOREST
     bare = (veg < 0.3) | (t_mean < -8.0) | (agri & (parcel[0] < 0.18) & (veg <= 0.64))
     cover[bare] = LandCover.BARE_SOIL
     built = ((town > 0.79) | (road & (town > 0.55))) & (height < 0.5) & (t_mean > -3.0)
@@ -537,10 +546,11 @@ def _texture(x: np.ndarray, y: np.ndarray) -> np.ndarray:
     """(n, 13) float32 factors: ±4 % brightness over ~40 m, ±2.5 % per pixel, ±1.5 % per band."""
     smooth = value_noise(x, y, 40.0, (F_TEXTURE,))
     pixel = seed_hash(np.floor(x / 2.5).astype(np.int64), np.floor(y / 2.5).astype(np.int64), F_PIXEL)
-    nibbles = (pixel[:, None] >> np.arange(0, 52, 4, dtype=np.uint64)) & np.uint64(15)
-    brightness = 1.0 + 0.08 * (smooth - 0.5) + 0.05 * (unit(pixel) - 0.5)
-    per_band = 0.03 * (nibbles / 15.0 - 0.5)
-    return (brightness[:, None] * (1.0 + per_band)).astype(np.float32)
+    with np.errstate(over="ignore"):
+        bits = np.stack([pixel, _mix(pixel + _GOLDEN)], axis=1)  # 16 random bytes per pixel
+    per_band = bits.view(np.uint8)[:, : sp.N_BANDS].astype(np.float32) * np.float32(0.03 / 255) - 0.015
+    brightness = (1.0 + 0.08 * (smooth - 0.5) + 0.05 * (unit(pixel) - 0.5)).astype(np.float32)
+    return brightness[:, None] * (1.0 + per_band)
 
 
 def _static_surfaces(cover: np.ndarray, f: dict[str, np.ndarray]) -> tuple[np.ndarray, np.ndarray]:
@@ -550,29 +560,32 @@ def _static_surfaces(cover: np.ndarray, f: dict[str, np.ndarray]) -> tuple[np.nd
     conifers green, built-up pixels have gardens.
     """
     e = {name: sp.ENDMEMBERS[i] for name, i in sp.EM.items()}
-    lc = LandCover
-    col = {name: f[name].astype(np.float32)[:, None] for name in ("turbidity", "conifer", "rock", "garden")}
     grass_delta = e["grass_green"] - e["grass_dormant"]
     forest_delta = e["forest_summer"] - e["forest_winter"]
-    evergreen = 0.75 * col["conifer"]
-    dormant = np.select(
-        [cover[:, None] == c for c in (lc.WATER, lc.FOREST, lc.GRASSLAND, lc.BARE_SOIL, lc.BUILT_UP)],
-        [
-            e["water_clear"] + col["turbidity"] * (e["water_turbid"] - e["water_clear"]),
-            e["forest_winter"] + evergreen * forest_delta,
-            np.broadcast_to(e["grass_dormant"], (cover.size, sp.N_BANDS)),
-            e["soil"] + col["rock"] * (e["rock"] - e["soil"]),
-            e["built"] + col["garden"] * (e["grass_dormant"] - e["built"]),
-        ],
-        default=e["glacier_ice"],
-    )
-    delta = np.select(
-        [cover[:, None] == c for c in (lc.FOREST, lc.GRASSLAND, lc.BUILT_UP)],
-        [(1.0 - evergreen) * forest_delta, np.broadcast_to(grass_delta, (cover.size, sp.N_BANDS)),
-         col["garden"] * grass_delta],
-        default=np.float32(0.0),
-    )  # fmt: skip
-    return dormant.astype(np.float32), delta.astype(np.float32)
+    dormant = np.empty((cover.size, sp.N_BANDS), dtype=np.float32)
+    delta = np.zeros((cover.size, sp.N_BANDS), dtype=np.float32)
+    for cls in LandCover:
+        at = cover == cls
+        if not at.any():
+            continue
+        col = {n: f[n][at].astype(np.float32)[:, None] for n in ("turbidity", "conifer", "rock", "garden")}
+        if cls == LandCover.WATER:
+            dormant[at] = e["water_clear"] + col["turbidity"] * (e["water_turbid"] - e["water_clear"])
+        elif cls == LandCover.FOREST:
+            evergreen = 0.75 * col["conifer"]
+            dormant[at] = e["forest_winter"] + evergreen * forest_delta
+            delta[at] = (1.0 - evergreen) * forest_delta
+        elif cls == LandCover.GRASSLAND:
+            dormant[at] = e["grass_dormant"]
+            delta[at] = grass_delta
+        elif cls == LandCover.BARE_SOIL:
+            dormant[at] = e["soil"] + col["rock"] * (e["rock"] - e["soil"])
+        elif cls == LandCover.BUILT_UP:
+            dormant[at] = e["built"] + col["garden"] * (e["grass_dormant"] - e["built"])
+            delta[at] = col["garden"] * grass_delta
+        else:
+            dormant[at] = e["glacier_ice"]
+    return dormant, delta
 
 
 # --- one date -----------------------------------------------------------------------
@@ -757,7 +770,9 @@ class DemoSource:
         # local time is the previous day in UTC).
         first = max(0, -((EPOCH - start).days // CADENCE_DAYS) - 1)
         ks = np.arange(first, (end - EPOCH).days // CADENCE_DAYS + 2)
-        ks = np.array([k for k in ks if start <= acquisition_time(cell, int(k)).date() <= end], dtype=np.int64)
+        ks = np.array(
+            [k for k in ks if start <= acquisition_time(cell, int(k)).date() <= end], dtype=np.int64
+        )
         ks = ks[_observable(aoi, ks, lat)]
         covers = cell_cloud_cover(cell, ks)
         if progress:

@@ -14,32 +14,39 @@ rounded, not convolved with the MSI spectral response functions:
   111196): vegetation, soils, man-made materials and water.
 
 A toy atmosphere turns surface into top-of-atmosphere (TOA) reflectance,
-``toa = path + T·ρ / (1 − S·ρ)``: path reflectance lifts B01/B02 over dark targets,
-B09 sits in the 940 nm water-vapour band (low, varying by date), and B10 (1375 nm
-cirrus band) sees almost nothing of the ground (≈0.001) except at high altitude. Path,
+``toa = path + T·ρ / (1 − S·ρ)``: path reflectance lifts B01/B02 over dark targets (and
+grows with the air mass, so winter scenes are hazier), B09 sits in the 940 nm
+water-vapour band (low, varying with season and date), and B10 (1375 nm cirrus band)
+sees almost nothing of the ground (≈0.001) except over dry cold or high ground. Path,
 T and S are typical of a clear mid-latitude atmosphere (aerosol optical depth ≈0.15),
-tuned so forest and meadow match the real Level-1C sample near Ljubljana (eo-learn
-example data, 2015-07-11). Clouds are given directly as TOA reflectance, after the
-overcast dates of that sample (2015-07-31, 2015-08-20) and typical thick water clouds.
+tuned so that forest and meadow match the real Level-1C sample near Ljubljana
+(eo-learn example data, 2015-07-11). Clouds are given directly as TOA reflectance,
+after typical thick water clouds and the cloudy dates of that sample.
 
-Check against the real sample (TOA reflectance, median of the pixels of each kind;
-"real" = sample 2015-07-11 clear, forest NDVI > 0.75 & B11 < 0.12, meadow NDVI > 0.72 &
-B11 > 0.15, built-up = the most built pixels (NDVI < 0.35, mixed with gardens), cloud =
-brightest 10 % of 2015-08-20, which is thin: the ground still shows through; "demo" =
-this module at 46° N in mid July, nadir sun 30°, pure class pixels, thick cloud)::
+Check against the real sample (TOA reflectance, medians). Real: 2015-07-11 (clear, sun
+zenith ≈27°): forest = NDVI > 0.75 and B11 < 0.12; meadow = NDVI > 0.72 and B11 > 0.15;
+built = NDVI < 0.35 (the few most built pixels, half garden); cloud = brightest 10 % of
+2015-08-20 (a thin cloud: the ground shows through). Demo: ground-truth classes of a
+clear scene at 46° N on 2020-06-20 (sun zenith 29°), natural variation included; cloud =
+cloud pixels of overcast (≥ 95 %) scenes; snow = a clear late-winter scene at 62° N
+(sun zenith 76°); water and bare soil have no pure counterpart in the sample::
 
-    band        B01   B02   B03   B04   B05   B06   B07   B08   B8A   B09   B10    B11   B12
-    forest real .101  .072  .061  .034  .064  .204  .263  .262  .289  .078  .0009  .108  .045
-    forest demo .101  .072  .061  .034  .064  .203  .262  .262  .289  .078  .0012  .108  .045
-    meadow real .102  .074  .067  .038  .081  .263  .341  .337  .378  .100  .0010  .165  .069
-    meadow demo .103  .077  .073  .044  .096  .283  .363  .361  .389  .101  .0013  .181  .079
-    built  real .118  .132  .135  .139  .159  .242  .286  .275  .314  .091  .0012  .287  .178
-    built  demo .132  .120  .119  .117  .134  .164  .183  .201  .209  .063  .0013  .233  .185
-    cloud  real .350  .353  .329  .333  .344  .416  .456  .442  .476  .157  .0024  .368  .301
-    cloud  demo .580  .560  .550  .540  .550  .560  .570  .570  .570  .380  .008+  .420  .300
+    band          B01   B02   B03   B04   B05   B06   B07   B08   B8A   B09   B10   B11   B12
+    forest real  .101  .072  .061  .034  .064  .204  .263  .262  .289  .078 .0009  .108  .045
+    forest demo  .101  .072  .062  .035  .065  .201  .259  .257  .286  .090 .0008  .108  .045
+    meadow real  .102  .074  .067  .038  .081  .263  .340  .337  .378  .100 .0010  .164  .069
+    meadow demo  .104  .080  .073  .048  .101  .271  .348  .351  .368  .117 .0008  .180  .078
+    built  real  .118  .132  .135  .139  .158  .242  .286  .275  .314  .090 .0012  .287  .178
+    built  demo  .117  .105  .108  .107  .128  .178  .206  .222  .232  .081 .0008  .225  .168
+    cloud  real  .350  .353  .329  .333  .344  .416  .456  .442  .476  .157 .0024  .368  .301
+    cloud  demo  .575  .554  .543  .533  .543  .554  .564  .564  .564  .375  .028  .415  .296
+    water  demo  .114  .095  .087  .058  .047  .028  .023  .018  .016 .0050 .0008 .0057 .0030
+    bare   demo  .129  .121  .139  .176  .199  .217  .238  .257  .264  .099 .0008  .320  .260
+    snow   demo  .762  .818  .842  .842  .809  .801  .792  .765  .711  .486 .0079  .098  .050
 
-The demo's built-up is pure urban material; the sample's few built pixels are half
-garden, hence their higher NIR. The demo cloud is a thick cloud (the sample's is thin).
+NDVI: forest .76 (real .77), meadow .76 (real .79), built .35 (real .32), bare .19,
+water −.52. Demo built-up is mostly roofs and paving, darker in the NIR than the
+sample's garden-mixed pixels; the demo cloud is thick (opacity 1), the sample's thin.
 """
 
 from __future__ import annotations
@@ -52,38 +59,55 @@ BAND_NAMES: tuple[str, ...] = L1C.band_names
 N_BANDS = len(BAND_NAMES)
 
 
-def _table(rows: dict[str, tuple[float, ...]]) -> tuple[tuple[str, ...], np.ndarray]:
-    names = tuple(rows)
-    table = np.array([rows[n] for n in names], dtype=np.float32)
-    assert table.shape == (len(names), N_BANDS)
-    return names, table
+def _parse(table: str) -> dict[str, np.ndarray]:
+    """Rows of a whitespace table (first line: band names) as float32 arrays by row name."""
+    header, *lines = table.strip().splitlines()
+    assert tuple(header.split()[1:]) == BAND_NAMES
+    rows = {}
+    for line in lines:
+        name, *values = line.split()
+        rows[name] = np.array([float(v) for v in values], dtype=np.float32)
+        assert rows[name].shape == (N_BANDS,)
+    return rows
 
 
-# Surface reflectance endmembers.       B01    B02    B03    B04    B05    B06    B07    B08    B8A    B09    B10    B11    B12
-ENDMEMBER_NAMES, ENDMEMBERS = _table({
-    "water_clear":   (0.045, 0.050, 0.050, 0.028, 0.020, 0.012, 0.010, 0.008, 0.007, 0.004, 0.002, 0.003, 0.002),
-    "water_turbid":  (0.050, 0.065, 0.095, 0.075, 0.065, 0.030, 0.025, 0.020, 0.018, 0.010, 0.005, 0.006, 0.003),
-    "forest_summer": (0.026, 0.024, 0.036, 0.019, 0.058, 0.218, 0.280, 0.278, 0.318, 0.270, 0.200, 0.118, 0.051),
-    "forest_winter": (0.028, 0.030, 0.042, 0.036, 0.060, 0.115, 0.140, 0.150, 0.165, 0.150, 0.150, 0.125, 0.062),
-    "grass_green":   (0.028, 0.032, 0.050, 0.030, 0.095, 0.305, 0.390, 0.390, 0.420, 0.360, 0.250, 0.198, 0.090),
-    "grass_dormant": (0.050, 0.060, 0.082, 0.100, 0.130, 0.170, 0.200, 0.220, 0.235, 0.225, 0.220, 0.290, 0.190),
-    "soil":          (0.070, 0.090, 0.130, 0.180, 0.210, 0.230, 0.250, 0.270, 0.285, 0.290, 0.300, 0.350, 0.300),
-    "rock":          (0.120, 0.135, 0.155, 0.175, 0.185, 0.195, 0.205, 0.215, 0.220, 0.225, 0.240, 0.260, 0.220),
-    "built":         (0.055, 0.075, 0.100, 0.115, 0.135, 0.170, 0.190, 0.210, 0.225, 0.220, 0.200, 0.255, 0.212),
-    "snow_fresh":    (0.950, 0.955, 0.945, 0.925, 0.905, 0.885, 0.860, 0.830, 0.800, 0.680, 0.350, 0.110, 0.060),
-    "snow_old":      (0.780, 0.800, 0.800, 0.780, 0.760, 0.740, 0.710, 0.680, 0.650, 0.520, 0.200, 0.050, 0.025),
-    "glacier_ice":   (0.580, 0.600, 0.590, 0.550, 0.520, 0.500, 0.470, 0.440, 0.420, 0.350, 0.150, 0.035, 0.025),
-})  # fmt: skip
+# Surface reflectance endmembers.
+_ENDMEMBERS = _parse("""
+name           B01   B02   B03   B04   B05   B06   B07   B08   B8A   B09   B10   B11   B12
+water_clear   .045  .050  .050  .028  .020  .012  .010  .008  .007  .004  .002  .003  .002
+water_turbid  .050  .065  .095  .075  .065  .030  .025  .020  .018  .010  .005  .006  .003
+forest_summer .026  .024  .036  .019  .058  .218  .280  .278  .318  .270  .200  .118  .051
+forest_winter .028  .030  .042  .036  .060  .115  .140  .150  .165  .150  .150  .125  .062
+grass_green   .028  .032  .046  .026  .095  .305  .390  .390  .420  .360  .250  .185  .075
+grass_dormant .050  .060  .082  .100  .130  .170  .200  .220  .235  .225  .220  .290  .190
+soil          .070  .090  .130  .180  .210  .230  .250  .270  .285  .290  .300  .350  .300
+rock          .120  .135  .155  .175  .185  .195  .205  .215  .220  .225  .240  .260  .220
+built         .055  .075  .100  .115  .135  .170  .190  .210  .225  .220  .200  .255  .212
+snow_fresh    .950  .955  .945  .925  .905  .885  .860  .830  .800  .680  .350  .110  .060
+snow_old      .780  .800  .800  .780  .760  .740  .710  .680  .650  .520  .200  .050  .025
+glacier_ice   .580  .600  .590  .550  .520  .500  .470  .440  .420  .350  .150  .035  .025
+""")
+ENDMEMBER_NAMES: tuple[str, ...] = tuple(_ENDMEMBERS)
+ENDMEMBERS = np.stack(list(_ENDMEMBERS.values()))
 EM = {name: i for i, name in enumerate(ENDMEMBER_NAMES)}
 
-# Toy atmosphere at the reference air mass (sun zenith 30°, nadir view).
-#                          B01     B02     B03     B04     B05     B06     B07     B08     B8A     B09     B10     B11     B12
-PATH = np.array(         (0.0850, 0.0550, 0.0330, 0.0180, 0.0150, 0.0110, 0.0090, 0.0070, 0.0060, 0.0030, 0.0008, 0.0020, 0.0010), np.float32)  # noqa: E501
-TRANSMITTANCE = np.array((0.6200, 0.7200, 0.8000, 0.8600, 0.8600, 0.8800, 0.9000, 0.9100, 0.8900, 0.2800, 0.0020, 0.9000, 0.8600), np.float32)  # noqa: E501
-SPHERICAL_ALBEDO = np.array((0.20, 0.17, 0.13, 0.09, 0.08, 0.07, 0.06, 0.05, 0.05, 0.04, 0.01, 0.02, 0.01), np.float32)  # noqa: E501
-DIFFUSE_SHARE = np.array((0.50, 0.42, 0.33, 0.27, 0.25, 0.22, 0.20, 0.19, 0.18, 0.17, 0.15, 0.12, 0.10), np.float32)  # noqa: E501
+# Toy atmosphere at the reference air mass (sun zenith 30°, nadir view); a thick cloud.
+_ATMOSPHERE = _parse("""
+name           B01    B02    B03    B04    B05    B06    B07    B08    B8A    B09    B10    B11    B12
+path          .0850  .0550  .0330  .0180  .0150  .0110  .0090  .0070  .0060  .0030  .0008  .0020  .0010
+transmittance .6200  .7200  .8000  .8600  .8600  .8800  .9000  .9100  .8900  .2800  .0020  .9000  .8600
+sph_albedo    .20    .17    .13    .09    .08    .07    .06    .05    .05    .04    .01    .02    .01
+diffuse       .50    .42    .33    .27    .25    .22    .20    .19    .18    .17    .15    .12    .10
+cloud         .58    .56    .55    .54    .55    .56    .57    .57    .57    .38    .00    .42    .30
+""")
+PATH = _ATMOSPHERE["path"]
+"""Path (atmospheric) reflectance."""
+TRANSMITTANCE = _ATMOSPHERE["transmittance"]
+"""Two-way transmittance; B09 and B10 are replaced by ``vapour_transmittance``."""
+SPHERICAL_ALBEDO = _ATMOSPHERE["sph_albedo"]
+DIFFUSE_SHARE = _ATMOSPHERE["diffuse"]
 """Share of ground irradiance that is diffuse sky light: what is left in a cloud shadow."""
-CLOUD_TOA = np.array((0.58, 0.56, 0.55, 0.54, 0.55, 0.56, 0.57, 0.57, 0.57, 0.38, 0.0, 0.42, 0.30), np.float32)  # noqa: E501
+CLOUD_TOA = _ATMOSPHERE["cloud"]
 """Thick water cloud, TOA; B10 is set per date from the cloud-top height."""
 B09, B10 = BAND_NAMES.index("B09"), BAND_NAMES.index("B10")
 REFERENCE_AIR_MASS = 1.0 + 1.0 / np.cos(np.radians(30.0))
@@ -96,11 +120,13 @@ LAPSE_RATE = 6.5e-3
 def atmosphere(sun_zenith: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """(n, 13) path reflectance and transmittance for sun zenith angles (n,), degrees.
 
-    A longer path through the air (low sun) raises path reflectance and lowers
-    transmittance; B09 and B10 are set per pixel by ``vapour_transmittance``.
+    A longer path through the air (low sun) raises path reflectance in proportion
+    (single scattering) and lowers the total (direct + diffuse) transmittance more
+    gently, as light scattered out of the direct beam still reaches the ground; B09 and
+    B10 are set per pixel by ``vapour_transmittance``.
     """
     air_mass = relative_air_mass(sun_zenith)[:, None]
-    return PATH[None, :] * np.sqrt(air_mass), TRANSMITTANCE[None, :] ** air_mass
+    return PATH[None, :] * air_mass, TRANSMITTANCE[None, :] ** np.sqrt(air_mass)
 
 
 def relative_air_mass(sun_zenith: np.ndarray) -> np.ndarray:

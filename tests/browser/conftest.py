@@ -249,15 +249,26 @@ def page(context):
     return page
 
 
+def pytest_collection_modifyitems(items):
+    """Every test in this folder is a browser test, marked or not (so ``-m "not browser"`` skips it)."""
+    for item in items:
+        if HERE in Path(item.path).parents:
+            item.add_marker(pytest.mark.browser)
+
+
 # --- reports ------------------------------------------------------------------------------------------
 
 
-@pytest.hookimpl(hookwrapper=True)
+@pytest.hookimpl(wrapper=True)
 def pytest_runtest_makereport(item, call):
-    outcome = yield
-    report = outcome.get_result()
-    if not report.failed:
-        return
+    """On failure: a screenshot in test-artifacts/, the browser console and the server log in the report."""
+    report = yield
+    if report.failed:
+        _add_failure_evidence(item, report)
+    return report
+
+
+def _add_failure_evidence(item, report) -> None:
     page = item.funcargs.get("page") if hasattr(item, "funcargs") else None
     if page is not None and not page.is_closed():
         ARTIFACTS.mkdir(exist_ok=True)
