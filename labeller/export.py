@@ -1,14 +1,93 @@
-"""Exports and summaries of the samples table (``Store.samples()``); pure functions on DataFrames."""
+"""Exports of the samples table (frames as ``Store.samples()`` returns them), and reading an
+export back. Pure functions on DataFrames; no SQL.
+
+Each writer takes one frame or an iterable of frames with the same columns (e.g.
+``Store.sample_chunks()``), so a million samples stream through in pieces:
+
+- CSV: UTF-8, header, full float precision, ISO 8601 times with offset.
+- Parquet: the Arrow schema documents every column (units, band centre wavelength,
+  native resolution, CRS) and the file says which app, schema and time wrote it, and
+  carries each campaign's period and notes so that ``Store.import_samples`` can rebuild it.
+- GeoJSON: a FeatureCollection of points (WGS84 lon/lat) with every column as properties.
+- ML-ready Parquet: the same plus grouping keys against train/test leakage (campaign,
+  acquisition, and the native 10, 20 and 60 m pixels each sample lies in).
+"""
 
 from __future__ import annotations
 
 import io
+import json
+import math
+from collections.abc import Iterable, Iterator
+from datetime import UTC, datetime
+from typing import Any, BinaryIO
 
+import numpy as np
 import pandas as pd
+import pyarrow as pa
+import pyarrow.parquet as pq
 
 from labeller.bands import BAND_BY_NAME
+from labeller.errors import InvalidInputError
 
+APP_NAME = "S2 Pixel Labeller"
+METADATA_KEY = "s2_pixel_labeller"
+"""Parquet file metadata key holding a JSON object about the export."""
+CAMPAIGNS_KEY = "s2_pixel_labeller.campaigns"
+"""Parquet file metadata key holding a JSON list of the exported campaigns."""
+EXPORT_FORMAT_VERSION = 1
 MEAN_SPECTRA_COLUMNS = ["label_value", "label_name", "band", "centre_nm", "reflectance"]
+GROUP_COLUMNS = ("group_campaign", "group_acquisition", "pixel10_id", "pixel20_id", "pixel60_id")
+"""Grouping keys of the ML-ready export."""
+PIXEL_ID_EASTING = 10**7
+PIXEL_ID_EPSG = 10**14
+"""``pixelN_id = epsg * 10**14 + floor(utm_x / N) * 10**7 + floor(utm_y / N)``."""
+GEOJSON_MAX_ROWS = 250_000
+"""GeoJSON spends about 1 kB a sample; beyond this, use Parquet."""
+
+Frames = pd.DataFrame | Iterable[pd.DataFrame]
+
+_UTM_NOTE = "metres; CRS is WGS84 / UTM, EPSG code in column epsg"
+_COLUMN_NOTES: dict[str, dict[str, str]] = {
+    "id": {"description": "row id in the exporting database (not stable across databases)"},
+    "campaign_id": {"description": "campaign id in the exporting database (see campaign_key)"},
+    "campaign_key": {"description": "stable id of the campaign's identity (area, label, source, collection)"},
+    "acquisition_id": {"description": "image source's id of the acquisition"},
+    "row": {"description": "pixel row on the campaign's 10 m grid, 0 = north edge"},
+    "col": {"description": "pixel column on the campaign's 10 m grid, 0 = west edge"},
+    "lon": {"units": "degrees, WGS84 (EPSG:4326)", "description": "longitude of the pixel centre"},
+    "lat": {"units": "degrees, WGS84 (EPSG:4326)", "description": "latitude of the pixel centre"},
+    "utm_x": {"units": _UTM_NOTE, "description": "easting of the pixel centre"},
+    "utm_y": {"units": _UTM_NOTE, "description": "northing of the pixel centre"},
+    "epsg": {"description": "EPSG code of the UTM zone of utm_x, utm_y (326zz north, 327zz south)"},
+    "label_value": {"description": "the label: a class id or a regression target"},
+    "label_name": {"description": "human name of the label (may be empty)"},
+    "acquired_at": {"units": "UTC", "description": "sensing time of the acquisition"},
+    "cloud_cover": {"units": "percent", "description": "cloud cover of the acquisition (source metadata)"},
+    "sun_zenith": {"units": "degrees", "description": "mean sun zenith angle over the area"},
+    "sun_azimuth": {"units": "degrees clockwise from north", "description": "mean sun azimuth over the area"},
+    "tile_id": {"description": "Sentinel-2 tile or granule id"},
+    "processing_baseline": {"description": "ESA processing baseline"},
+    "harmonised": {"description": "values harmonised across the 2022 baseline change (empty: n/a)"},
+    "created_at": {"units": "UTC", "description": "when the sample was saved"},
+    "labeller": {"description": "name of the person who saved it (empty: not given)"},
+    "campaign_min_lon": {"units": "degrees, WGS84 (EPSG:4326)", "description": "campaign box, west"},
+    "campaign_min_lat": {"units": "degrees, WGS84 (EPSG:4326)", "description": "campaign box, south"},
+    "campaign_max_lon": {"units": "degrees, WGS84 (EPSG:4326)", "description": "campaign box, east"},
+    "campaign_max_lat": {"units": "degrees, WGS84 (EPSG:4326)", "description": "campaign box, north"},
+    "group_campaign": {"description": "grouping key: the campaign (campaign_key)"},
+    "group_acquisition": {"description": "grouping key: source/collection/acquisition id"},
+    "pixel10_id": {"description": "grouping key: the 10 m pixel, epsg*1e14 + floor(x/10)*1e7 + floor(y/10)"},
+    "pixel20_id": {
+        "description": "grouping key: the native 20 m pixel, epsg*1e14 + floor(x/20)*1e7 + floor(y/20)"
+    },
+    "pixel60_id": {
+        "description": "grouping key: the native 60 m pixel, epsg*1e14 + floor(x/60)*1e7 + floor(y/60)"
+    },
+}
+
+
+# --- Columns and their documentation ------------------------------------------------------
 
 
 def band_columns(df: pd.DataFrame) -> list[str]:
@@ -17,17 +96,246 @@ def band_columns(df: pd.DataFrame) -> list[str]:
     return sorted(present, key=lambda name: BAND_BY_NAME[name].centre_nm)
 
 
-def to_csv_bytes(df: pd.DataFrame) -> bytes:
+def column_metadata(name: str) -> dict[str, str]:
+    """What a column holds, as Parquet field metadata (text keys and values)."""
+    band = BAND_BY_NAME.get(name)
+    if band is not None:
+        return {
+            "units": "reflectance",
+            "description": f"Sentinel-2 MSI band {band.name} reflectance, 0–1 nominal",
+            "centre_wavelength_nm": f"{band.centre_nm:g}",
+            "native_resolution_m": str(band.resolution_m),
+        }
+    return dict(_COLUMN_NOTES.get(name, {}))
+
+
+def file_metadata(kind: str, exported_at: datetime | None = None) -> dict[str, Any]:
+    """The export's own description, stored as JSON under METADATA_KEY."""
+    from labeller.store import SCHEMA_VERSION  # a constant only; no SQL here
+
+    return {
+        "app": APP_NAME,
+        "kind": kind,
+        "export_format_version": EXPORT_FORMAT_VERSION,
+        "schema_version": SCHEMA_VERSION,
+        "exported_at": (exported_at or datetime.now(UTC)).astimezone(UTC).isoformat(),
+        "crs": {
+            "lon_lat": "EPSG:4326 (WGS84), degrees",
+            "utm_x_utm_y": "WGS84 / UTM zone given per row in column epsg, metres",
+        },
+        "reflectance": "Sentinel-2 band columns hold reflectance, 0–1 nominal, float32 values as float64",
+    }
+
+
+# --- CSV ----------------------------------------------------------------------------------
+
+
+def to_csv_bytes(data: Frames) -> bytes:
     """UTF-8 CSV with a header and no index; floats at full (round-trip) precision,
     timestamps in ISO 8601 with their UTC offset."""
-    return df.to_csv(index=False, lineterminator="\n").encode("utf-8")
+    out = io.StringIO()
+    for i, frame in enumerate(_frames(data)):
+        frame.to_csv(out, index=False, header=i == 0, lineterminator="\n")
+    return out.getvalue().encode("utf-8")
 
 
-def to_parquet_bytes(df: pd.DataFrame) -> bytes:
-    """Parquet (pyarrow) keeping the dtypes; timestamps written as UTC."""
-    buffer = io.BytesIO()
-    _utc_timestamps(df).to_parquet(buffer, engine="pyarrow", index=False)
-    return buffer.getvalue()
+# --- Parquet ------------------------------------------------------------------------------
+
+
+def to_parquet_bytes(
+    data: Frames, campaigns: pd.DataFrame | None = None, exported_at: datetime | None = None
+) -> bytes:
+    """Parquet (pyarrow, zstd) keeping the dtypes; timestamps as UTC; column and file
+    metadata as described in the module. ``campaigns`` (``Store.campaigns()``) adds each
+    exported campaign's period, notes and cloud limit, which an import uses."""
+    return _write_parquet(_frames(data), "samples", campaigns, exported_at)
+
+
+def ml_ready(df: pd.DataFrame) -> pd.DataFrame:
+    """The samples with grouping keys first, then the label, the bands in wavelength
+    order and the rest; keep rows of one group on the same side of a train/test split.
+
+    ``group_campaign`` is the campaign key, ``group_acquisition`` source/collection/id
+    (one image, whichever campaign labelled it), and ``pixelN_id`` the native N m pixel
+    holding the sample (its 10 m pixel for N = 10): 10 m samples upsampled from one 20 m
+    or 60 m pixel share that pixel's id, so they cannot leak across a split.
+    """
+    out = pd.DataFrame(index=df.index)
+    out["group_campaign"] = df["campaign_key"].astype("str")
+    out["group_acquisition"] = (
+        df["source"].astype("str")
+        + "/"
+        + df["collection"].astype("str")
+        + "/"
+        + df["acquisition_id"].astype("str")
+    )
+    for size in (10, 20, 60):
+        out[f"pixel{size}_id"] = native_pixel_id(df["epsg"], df["utm_x"], df["utm_y"], size)
+    bands = band_columns(df)
+    first = ["label_value", "label_name", *bands]
+    rest = [c for c in df.columns if c not in first and c != "id"]
+    return pd.concat([out, df[first + rest]], axis=1)
+
+
+def native_pixel_id(epsg, utm_x, utm_y, size_m: int) -> np.ndarray:
+    """Stable int64 id of the ``size_m`` pixel (on the UTM grid snapped to multiples of
+    ``size_m``, as Sentinel-2's are) holding each point."""
+    epsg = np.asarray(epsg, dtype=np.int64)
+    ix = np.floor(np.asarray(utm_x, dtype=np.float64) / size_m).astype(np.int64)
+    iy = np.floor(np.asarray(utm_y, dtype=np.float64) / size_m).astype(np.int64)
+    return epsg * PIXEL_ID_EPSG + ix * PIXEL_ID_EASTING + iy
+
+
+def to_ml_parquet_bytes(
+    data: Frames, campaigns: pd.DataFrame | None = None, exported_at: datetime | None = None
+) -> bytes:
+    """The ML-ready table (see ``ml_ready``) as Parquet with the same metadata."""
+    return _write_parquet((ml_ready(f) for f in _frames(data)), "ml-ready", campaigns, exported_at)
+
+
+def read_parquet_export(data: bytes | BinaryIO) -> tuple[pd.DataFrame, dict[str, Any]]:
+    """A Parquet export read back: the samples and its metadata (``{}`` keys if absent),
+    with ``campaigns_by_key`` mapping campaign keys to their period and notes."""
+    source = pa.BufferReader(data) if isinstance(data, bytes | bytearray | memoryview) else data
+    try:
+        parquet = pq.ParquetFile(source)
+        frame = parquet.read().to_pandas()
+    except (pa.ArrowException, OSError, ValueError) as exc:
+        raise InvalidInputError(
+            "The file is not a readable Parquet file. Import a .parquet file exported by this app "
+            "(Dataset page, Download Parquet)."
+        ) from exc
+    stored = parquet.metadata.metadata or {}
+    meta: dict[str, Any] = {}
+    try:
+        if METADATA_KEY.encode() in stored:
+            meta.update(json.loads(stored[METADATA_KEY.encode()]))
+        listed = json.loads(stored.get(CAMPAIGNS_KEY.encode(), b"[]"))
+    except (ValueError, TypeError):
+        listed = []
+    meta["campaigns_by_key"] = {
+        c["campaign_key"]: c for c in listed if isinstance(c, dict) and "campaign_key" in c
+    }
+    return frame, meta
+
+
+def _write_parquet(
+    frames: Iterator[pd.DataFrame], kind: str, campaigns: pd.DataFrame | None, exported_at: datetime | None
+) -> bytes:
+    sink = pa.BufferOutputStream()
+    writer: pq.ParquetWriter | None = None
+    schema: pa.Schema | None = None
+    keys: dict[int, str] = {}
+    try:
+        for frame in frames:
+            if {"campaign_id", "campaign_key"} <= set(frame.columns):
+                pairs = frame[["campaign_id", "campaign_key"]].drop_duplicates()
+                keys.update(zip(pairs["campaign_id"].astype(int), pairs["campaign_key"], strict=True))
+            table = pa.Table.from_pandas(_utc_timestamps(frame), preserve_index=False)
+            if writer is None:
+                schema = _documented_schema(table.schema, file_metadata(kind, exported_at))
+                writer = pq.ParquetWriter(sink, schema, compression="zstd")
+            writer.write_table(pa.Table.from_arrays(table.cast(_plain(schema)).columns, schema=schema))
+        if writer is None:
+            raise InvalidInputError("Nothing to export.")
+        listed = _campaign_list(campaigns, keys)
+        writer.add_key_value_metadata({CAMPAIGNS_KEY: json.dumps(listed, ensure_ascii=False)})
+    finally:
+        if writer is not None:
+            writer.close()
+    return sink.getvalue().to_pybytes()
+
+
+def _documented_schema(schema: pa.Schema, about: dict[str, Any]) -> pa.Schema:
+    fields = [field.with_metadata(column_metadata(field.name) or None) for field in schema]
+    meta = dict(schema.metadata or {})
+    meta[METADATA_KEY.encode()] = json.dumps(about, ensure_ascii=False).encode("utf-8")
+    return pa.schema(fields, metadata=meta)
+
+
+def _plain(schema: pa.Schema) -> pa.Schema:
+    return pa.schema([field.remove_metadata() for field in schema])
+
+
+def _campaign_list(campaigns: pd.DataFrame | None, keys: dict[int, str]) -> list[dict[str, Any]]:
+    if campaigns is None or campaigns.empty:
+        return []
+    out = []
+    for row in campaigns.itertuples(index=False):
+        key = keys.get(int(row.id))
+        if key is None:
+            continue
+        max_cloud = getattr(row, "max_cloud", None)
+        out.append(
+            {
+                "campaign_key": key,
+                "campaign_id": int(row.id),
+                "label_value": float(row.label_value),
+                "label_name": str(row.label_name),
+                "start_date": str(row.start_date),
+                "end_date": str(row.end_date),
+                "notes": str(getattr(row, "notes", "") or ""),
+                "max_cloud": None if max_cloud is None or pd.isna(max_cloud) else float(max_cloud),
+            }
+        )
+    return out
+
+
+# --- GeoJSON ------------------------------------------------------------------------------
+
+
+def to_geojson_bytes(data: Frames) -> bytes:
+    """A GeoJSON FeatureCollection (RFC 7946): one Point per sample at its WGS84 lon/lat,
+    every column as a property (times as ISO 8601 UTC text, missing values as null)."""
+    out = io.StringIO()
+    about = json.dumps(file_metadata("geojson"), ensure_ascii=False)
+    out.write(f'{{"type":"FeatureCollection","{METADATA_KEY}":{about},"features":[')
+    first = True
+    for frame in _frames(data):
+        lon, lat = frame["lon"].tolist(), frame["lat"].tolist()
+        for x, y, properties in zip(lon, lat, _json_records(frame), strict=True):
+            feature = {
+                "type": "Feature",
+                "geometry": {"type": "Point", "coordinates": [x, y]},
+                "properties": properties,
+            }
+            out.write("" if first else ",")
+            out.write(json.dumps(feature, ensure_ascii=False, allow_nan=False, separators=(",", ":")))
+            first = False
+    out.write("]}")
+    return out.getvalue().encode("utf-8")
+
+
+def _json_records(frame: pd.DataFrame) -> list[dict[str, Any]]:
+    """Rows as dicts of JSON-safe Python values."""
+    columns: dict[str, list] = {}
+    for name in frame.columns:
+        series = frame[name]
+        if isinstance(series.dtype, pd.DatetimeTZDtype) or pd.api.types.is_datetime64_dtype(series.dtype):
+            text = _utc_timestamps(series.to_frame())[name].dt.strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+            columns[name] = [None if pd.isna(v) else v for v in text.tolist()]
+        elif pd.api.types.is_float_dtype(series.dtype):
+            columns[name] = [None if math.isnan(v) or math.isinf(v) else v for v in series.tolist()]
+        else:
+            values = series.astype(object).where(series.notna(), None).tolist()
+            columns[name] = [_json_value(v) for v in values]
+    names = list(columns)
+    return [dict(zip(names, row, strict=True)) for row in zip(*columns.values(), strict=True)]
+
+
+def _json_value(value: Any) -> Any:
+    if value is None or isinstance(value, str | bool | int):
+        return value
+    if isinstance(value, np.generic):
+        value = value.item()
+    if isinstance(value, float):
+        return None if math.isnan(value) or math.isinf(value) else value
+    if hasattr(value, "isoformat"):
+        return value.isoformat()
+    return value if isinstance(value, int | bool) else str(value)
+
+
+# --- Spectra ------------------------------------------------------------------------------
 
 
 def mean_spectra(df: pd.DataFrame) -> pd.DataFrame:
@@ -40,9 +348,18 @@ def mean_spectra(df: pd.DataFrame) -> pd.DataFrame:
     bands = band_columns(df)
     if df.empty or not bands:
         return _empty_spectra()
+    means = df.groupby(["label_value", "label_name"], sort=True, dropna=False)[bands].mean()
+    return spectra_long(means.reset_index())
+
+
+def spectra_long(means: pd.DataFrame) -> pd.DataFrame:
+    """Long-format spectra (as ``mean_spectra``) from one row per label with a mean per
+    band column, e.g. ``Store.band_means()``."""
+    bands = band_columns(means)
+    if means.empty or not bands:
+        return _empty_spectra()
     labels = ["label_value", "label_name"]
-    means = df.groupby(labels, sort=True, dropna=False)[bands].mean()
-    long = means.reset_index().melt(id_vars=labels, var_name="band", value_name="reflectance")
+    long = means[labels + bands].melt(id_vars=labels, var_name="band", value_name="reflectance")
     long = long.dropna(subset=["reflectance"])
     long["centre_nm"] = long["band"].map(lambda name: BAND_BY_NAME[name].centre_nm).astype("float64")
     long = long.sort_values([*labels, "centre_nm"], kind="stable", ignore_index=True)
@@ -59,6 +376,16 @@ def _empty_spectra() -> pd.DataFrame:
             "reflectance": pd.Series(dtype="float64"),
         }
     )
+
+
+# --- Helpers ------------------------------------------------------------------------------
+
+
+def _frames(data: Frames) -> Iterator[pd.DataFrame]:
+    if isinstance(data, pd.DataFrame):
+        yield data
+    else:
+        yield from data
 
 
 def _utc_timestamps(df: pd.DataFrame) -> pd.DataFrame:

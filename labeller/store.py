@@ -1125,20 +1125,14 @@ def _driver_rows(frame: pd.DataFrame, dialect) -> list[tuple]:
 
 
 def _copy_samples(conn: Connection, frame: pd.DataFrame, ignore_duplicates: bool) -> None:
-    """PostgreSQL: stream the rows as CSV through COPY (tens of times faster than INSERT)."""
-    import pyarrow as pa
-    import pyarrow.csv as pacsv
-
+    """PostgreSQL: stream the rows through COPY, in binary when every column has one
+    layout for all rows (a save: one acquisition, no missing values in a column), else as
+    CSV. Either is tens of times faster than INSERT; NaN is stored as NULL, as on SQLite."""
     frame = frame.copy()
     for name in INSERT_COLUMNS:
         if isinstance(samples_table.c[name].type, UTCDateTime):
             frame[name] = _utc_times(frame[name])
-    table = pa.Table.from_pandas(frame, preserve_index=False)
-    buffer = io.BytesIO()
-    # Every present value quoted, missing ones left empty: PostgreSQL's CSV reads an empty
-    # unquoted field as NULL and "" as an empty text. Floats print in shortest round-trip form.
-    pacsv.write_csv(table, buffer, pacsv.WriteOptions(include_header=False, quoting_style="all_valid"))
-    buffer.seek(0)
+    payload = _pg_binary_rows(frame)
     quote = conn.dialect.identifier_preparer.quote
     names = ", ".join(quote(name) for name in INSERT_COLUMNS)
     target = "samples"
@@ -1147,11 +1141,15 @@ def _copy_samples(conn: Connection, frame: pd.DataFrame, ignore_duplicates: bool
         conn.exec_driver_sql(
             f"CREATE TEMPORARY TABLE IF NOT EXISTS {target} (LIKE samples INCLUDING DEFAULTS) ON COMMIT DROP"
         )
-    statement = f"COPY {target} ({names}) FROM STDIN WITH (FORMAT csv)"
+    if payload is None:
+        payload, form = _csv_rows(frame), "csv"
+    else:
+        form = "binary"
+    statement = f"COPY {target} ({names}) FROM STDIN WITH (FORMAT {form})"
     dbapi_connection = conn.connection.dbapi_connection
     try:
         with dbapi_connection.cursor() as cursor:
-            cursor.copy_expert(statement, buffer)
+            cursor.copy_expert(statement, io.BytesIO(payload))
     except conn.dialect.loaded_dbapi.Error as exc:
         raise DBAPIError.instance(
             statement, None, exc, conn.dialect.loaded_dbapi.Error, dialect=conn.dialect
@@ -1163,6 +1161,68 @@ def _copy_samples(conn: Connection, frame: pd.DataFrame, ignore_duplicates: bool
             f"ON CONFLICT ({key}) DO NOTHING"
         )
         conn.exec_driver_sql(f"TRUNCATE {target}")
+
+
+def _csv_rows(frame: pd.DataFrame) -> bytes:
+    """COPY CSV: every present value quoted, missing ones left empty (PostgreSQL reads an
+    empty unquoted field as NULL and "" as empty text); floats in shortest round-trip form."""
+    import pyarrow as pa
+    import pyarrow.csv as pacsv
+
+    table = pa.Table.from_pandas(frame, preserve_index=False)  # NaN becomes null
+    buffer = io.BytesIO()
+    pacsv.write_csv(table, buffer, pacsv.WriteOptions(include_header=False, quoting_style="all_valid"))
+    return buffer.getvalue()
+
+
+_PG_EPOCH_US = 946_684_800_000_000
+"""2000-01-01T00:00:00Z in microseconds since 1970: PostgreSQL's binary time origin."""
+
+
+def _pg_binary_rows(frame: pd.DataFrame) -> bytes | None:
+    """COPY BINARY rows built with numpy, or None when some column mixes missing and
+    present values or varies in text (then CSV does)."""
+    n = len(frame)
+    fields: list[tuple[str, str]] = [("count", ">i2")]
+    values: dict[str, Any] = {"count": len(INSERT_COLUMNS)}
+    for i, name in enumerate(INSERT_COLUMNS):
+        series = frame[name]
+        column_type = samples_table.c[name].type
+        missing = series.isna().to_numpy()
+        length, value = f"l{i}", f"v{i}"
+        fields.append((length, ">i4"))
+        if missing.all():
+            values[length] = -1
+            continue
+        if missing.any():
+            return None
+        if isinstance(column_type, UTCDateTime):
+            micros = series.to_numpy(dtype="datetime64[us]").astype(np.int64) - _PG_EPOCH_US
+            fields.append((value, ">i8"))
+            values[length], values[value] = 8, micros
+        elif isinstance(column_type, sa.Double):
+            fields.append((value, ">f8"))
+            values[length], values[value] = 8, series.to_numpy(dtype=np.float64)
+        elif isinstance(column_type, sa.Boolean):
+            fields.append((value, "u1"))
+            values[length], values[value] = 1, series.to_numpy(dtype=bool).astype(np.uint8)
+        elif isinstance(column_type, sa.Integer):
+            fields.append((value, ">i4"))
+            values[length], values[value] = 4, series.to_numpy(dtype=np.int64)
+        else:
+            distinct = series.unique()
+            if len(distinct) != 1:
+                return None
+            text = str(distinct[0]).encode("utf-8")
+            values[length] = len(text)
+            if text:
+                fields.append((value, f"S{len(text)}"))
+                values[value] = text
+    rows = np.empty(n, dtype=np.dtype(fields))
+    for name, value in values.items():
+        rows[name] = value
+    header = b"PGCOPY\n\xff\r\n\x00" + (0).to_bytes(4, "big") + (0).to_bytes(4, "big")
+    return header + rows.tobytes() + (-1).to_bytes(2, "big", signed=True)
 
 
 # --- Helpers: reading ---------------------------------------------------------------------

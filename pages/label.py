@@ -4,9 +4,7 @@ from __future__ import annotations
 
 from datetime import date, timedelta
 
-import folium
 import streamlit as st
-from folium.plugins import Draw
 
 from labeller import render
 from labeller.aoi import AreaOfInterest, bbox_of_geojson, map_zoom
@@ -14,6 +12,7 @@ from labeller.campaign import CampaignSpec
 from labeller.labelling import LabellingSession
 from labeller.sources import make_source, source_titles
 from pages import ui
+from pages.aoi_map import aoi_map, aoi_outline
 
 SESSION = "labelling"
 BBOX_KEYS = ("min_lon", "min_lat", "max_lon", "max_lat")
@@ -75,20 +74,10 @@ def aoi_inputs() -> AreaOfInterest | None:
             st.error(problem, icon=":material/warning:")
     with map_col:
         bbox = typed_bbox() if aoi is not None else DEFAULT_BBOX
-        fmap = folium.Map(location=[0, 0], zoom_start=2, tiles="OpenStreetMap")
-        Draw(
-            draw_options={k: False for k in ("polyline", "polygon", "circle", "marker", "circlemarker")}
-            | {"rectangle": {"shapeOptions": {"color": "#ff7800"}}},
-            edit_options={"edit": False},
-            show_geometry_on_click=False,
-        ).add_to(fmap)
-        shown = folium.FeatureGroup(name="AOI")
-        if aoi is not None:
-            folium.Rectangle([[bbox[1], bbox[0]], [bbox[3], bbox[2]]], color="#3388ff", fill=False).add_to(shown)
         ui.drawing_map(
-            fmap,
+            aoi_map(),
             key=MAP_KEY,
-            feature_group=shown,
+            feature_group=aoi_outline(bbox if aoi is not None else None),
             center=((bbox[1] + bbox[3]) / 2, (bbox[0] + bbox[2]) / 2),
             zoom=map_zoom(bbox),
         )
@@ -129,8 +118,10 @@ def start_campaign(aoi: AreaOfInterest) -> None:
         max_cloud=state["max_cloud"],
     )
     bar = st.progress(0.0, text="Listing acquisitions…")
-    labelling = LabellingSession.start(ui.get_store(), source, spec, lambda f, t: bar.progress(f, text=t))
-    bar.empty()
+    try:
+        labelling = LabellingSession.start(ui.get_store(), source, spec, lambda f, t: bar.progress(f, text=t))
+    finally:
+        bar.empty()
     open_session(labelling)
     st.rerun()
 
@@ -250,7 +241,7 @@ def show_current(labelling: LabellingSession) -> None:
         note = "" if usable == selected else f" ({selected - usable} without data here, not saved)"
         st.markdown(
             f"**{acquisition.time:%Y-%m-%d %H:%M} UTC** · {labelling.index + 1} of {len(labelling.acquisitions)}"
-            f" · cloud cover {cloud} · {status} · **{usable} pixels selected**{note}"
+            f" · cloud cover {cloud} · {status} · **{usable} pixel{'' if usable == 1 else 's'} selected**{note}"
         )
         if not scene.valid.any():
             st.warning("This image has no valid data over the area. Skip it.")
@@ -261,6 +252,7 @@ def show_current(labelling: LabellingSession) -> None:
 
 resume_from_url()
 if session() is None:
-    setup_form()
+    with ui.showing_errors():
+        setup_form()
 else:
     labelling_loop()

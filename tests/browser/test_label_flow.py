@@ -14,6 +14,7 @@ from tests.browser.helpers import (
     draw_rectangle,
     expect_no_exception,
     expect_text,
+    map_frame,
     number_input,
     open_app,
 )
@@ -30,7 +31,13 @@ def test_draw_an_area_then_save_its_corner_pixels(app, page):
     expect_text(page, "Grid: 102 × 102 pixels")
     default_west = number_input(page, "Min lon (west)").input_value()
 
+    draw_rectangle(page, (120, 100), (150, 130))
+    expect(number_input(page, "Min lon (west)")).not_to_have_value(default_west)
+    first_west = number_input(page, "Min lon (west)").input_value()
+    # A second rectangle replaces the first: the map shows one drawn area, the numbers follow it.
     draw_rectangle(page, (200, 150), (260, 200))
+    expect(number_input(page, "Min lon (west)")).not_to_have_value(first_west)
+    expect(map_frame(page).locator('path[stroke="#ff7800"]')).to_have_count(1)
     grid = expect_text(page, re.compile(r"Grid: (?!102 × 102 )\d+ × \d+ pixels"))
     expect(number_input(page, "Min lon (west)")).not_to_have_value(default_west)
     cols, rows = map(int, re.search(r"(\d+) × (\d+) pixels", grid.inner_text()).groups())

@@ -2,9 +2,7 @@
 
 from __future__ import annotations
 
-import os
 import threading
-import uuid
 from dataclasses import replace
 from datetime import UTC, date, datetime, timedelta, timezone
 from pathlib import Path
@@ -20,8 +18,8 @@ from labeller.campaign import CampaignSpec
 from labeller.errors import InvalidInputError, StoreError
 from labeller.sources.base import Acquisition, Scene
 from labeller.store import CampaignRecord, Review, Store
+from tests.unit import pg
 
-PG_ADMIN_URL = os.environ.get("LABELLER_TEST_PG_URL", "postgresql://postgres@127.0.0.1:5432/test")
 AOI = AreaOfInterest(10.0, 45.0, 10.006, 45.004)  # 48 × 54 pixels
 L1C = "sentinel-2-l1c"
 
@@ -31,36 +29,12 @@ L1C = "sentinel-2-l1c"
 
 def _engine(url: str) -> sa.Engine:
     """A plain engine for looking at the database behind the store's back."""
-    return sa.create_engine(url.replace("postgresql://", "postgresql+psycopg2://", 1))
-
-
-def _fresh_pg_database():
-    """Create a uniquely named PostgreSQL database, yield its URL, drop it afterwards."""
-    admin = sa.create_engine(
-        _engine(PG_ADMIN_URL).url, isolation_level="AUTOCOMMIT", connect_args={"connect_timeout": 3}
-    )
-    try:
-        with admin.connect() as conn:
-            conn.exec_driver_sql("SELECT 1")
-    except sa.exc.OperationalError as exc:
-        admin.dispose()
-        reason = str(exc.orig).strip().splitlines()[0]
-        shown = sa.make_url(PG_ADMIN_URL).render_as_string(hide_password=True)
-        pytest.skip(f"No PostgreSQL server reachable at {shown} ({reason}); set LABELLER_TEST_PG_URL")
-    name = f"labeller_test_{uuid.uuid4().hex[:12]}"
-    with admin.connect() as conn:
-        conn.exec_driver_sql(f'CREATE DATABASE "{name}"')
-    try:
-        yield str(sa.make_url(PG_ADMIN_URL).set(database=name).render_as_string(hide_password=False))
-    finally:
-        with admin.connect() as conn:
-            conn.exec_driver_sql(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-        admin.dispose()
+    return pg.engine_for(url)
 
 
 @pytest.fixture
 def pg_url():
-    yield from _fresh_pg_database()
+    yield from pg.fresh_database()
 
 
 @pytest.fixture(params=["sqlite", "postgresql"])
@@ -173,19 +147,19 @@ def test_schema_created_and_version_recorded(url: str, stores) -> None:
     stores()  # opening again keeps the schema and the single version row
     engine = _engine(url)
     with engine.connect() as conn:
-        assert conn.exec_driver_sql("SELECT key, value FROM meta").all() == [("schema_version", "1")]
+        assert conn.exec_driver_sql("SELECT key, value FROM meta").all() == [("schema_version", "2")]
     tables = set(sa.inspect(engine).get_table_names())
     engine.dispose()
     assert {"meta", "campaigns", "reviews", "samples"} <= tables
 
 
-def test_other_schema_version_is_refused(url: str, stores) -> None:
+def test_newer_schema_version_is_refused(url: str, stores) -> None:
     stores().close()
     engine = _engine(url)
     with engine.begin() as conn:
-        conn.exec_driver_sql("UPDATE meta SET value = '2' WHERE key = 'schema_version'")
+        conn.exec_driver_sql("UPDATE meta SET value = '3' WHERE key = 'schema_version'")
     engine.dispose()
-    with pytest.raises(StoreError, match="schema version 2"):
+    with pytest.raises(StoreError, match="schema version 3.*up to 2. Update the app"):
         Store(url)
 
 
@@ -430,9 +404,12 @@ def test_failed_save_rolls_back_and_keeps_the_previous_rows(url: str, store: Sto
 
     assert isinstance(caught.value.__cause__, sa.exc.DBAPIError)
     assert str(caught.value).startswith(f"Could not write to the label database at {store.display_url()}")
+    # It failed after deleting: the samples are inserted (executemany on SQLite, COPY on
+    # PostgreSQL, which SQLAlchemy's events do not see) after the old ones are deleted.
+    failed = caught.value.__cause__.statement
+    assert failed.startswith("INSERT INTO samples" if store.backend == "sqlite" else "COPY samples")
     deleted = [i for i, s in enumerate(statements) if s.startswith("DELETE FROM samples")]
-    inserted = [i for i, s in enumerate(statements) if s.startswith("INSERT INTO samples")]
-    assert deleted and inserted and deleted[0] < inserted[0]  # it failed after deleting
+    assert deleted and (failed in statements[deleted[0] :]) == (store.backend == "sqlite")
     pd.testing.assert_frame_equal(store.samples(), before)
     assert store.reviews(campaign.id) == {"A1": first}
 
