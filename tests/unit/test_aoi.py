@@ -117,3 +117,10 @@ def test_drawn_rectangle_gives_its_bbox():
 
 def test_validate_accepts_a_good_box():
     assert validate_bbox(*LJUBLJANA) is None
+
+
+def test_on_grid_rebuilds_an_aoi_with_the_same_grid():
+    aoi = AreaOfInterest(*LJUBLJANA)
+    again = AreaOfInterest.on_grid(aoi.epsg, aoi.utm_bounds)
+    assert again.utm_bounds == aoi.utm_bounds and again.shape == aoi.shape and again.epsg == aoi.epsg
+    assert np.allclose(again.pixel_to_lonlat(3, 4), aoi.pixel_to_lonlat(3, 4))
