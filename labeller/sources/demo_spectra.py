@@ -154,27 +154,35 @@ def vapour_transmittance(air_mass: np.ndarray, vapour_cm: np.ndarray) -> tuple[n
 
 
 def toa_reflectance(surface: np.ndarray, path: np.ndarray, transmittance: np.ndarray) -> np.ndarray:
-    """TOA reflectance of surface reflectance: ``path + T·ρ / (1 − S·ρ)``."""
-    return path + transmittance * (surface / (1.0 - SPHERICAL_ALBEDO * surface))
+    """TOA reflectance of surface reflectance: ``path + T·ρ / (1 − S·ρ)`` (one new array)."""
+    toa = SPHERICAL_ALBEDO * surface
+    np.subtract(1.0, toa, out=toa)
+    np.divide(surface, toa, out=toa)
+    toa *= transmittance
+    toa += path
+    return toa
+
+
+def annual_mean_temperature(lat: np.ndarray, altitude: np.ndarray) -> np.ndarray:
+    """Annual mean temperature (°C) at a latitude and altitude (metres).
+
+    Falls from 27.5 °C on the equator to about 1 °C at 60° and −19 °C at 80° (sea level).
+    """
+    return 27.5 - 0.0072 * np.abs(lat) ** 2 - LAPSE_RATE * altitude
+
+
+def coldest_day(lat: np.ndarray) -> np.ndarray:
+    """Day of year of the coldest weather: 20 January in the north, half a year later south."""
+    return np.where(np.asarray(lat) >= 0, 20.0, 20.0 + YEAR_DAYS / 2)
 
 
 def sea_level_temperature(lat: np.ndarray, doy: np.ndarray | float) -> np.ndarray:
     """Climatological near-surface temperature (°C) at sea level for a day of year.
 
-    Annual mean falls from 27.5 °C at the equator to about 1 °C at 60° and −19 °C at 80°;
-    the seasonal swing grows with latitude, coldest around 20 January in the north and
-    half a year later in the south (the tropics hardly change).
+    The seasonal swing grows with latitude (±11.5 °C at 46°), so the tropics hardly change.
     """
-    alat = np.abs(lat)
-    mean = 27.5 - 0.0072 * alat**2
-    swing = 0.25 * alat
-    coldest = np.where(lat >= 0, 20.0, 20.0 + YEAR_DAYS / 2)
-    return mean - swing * np.cos(2 * np.pi * (doy - coldest) / YEAR_DAYS)
-
-
-def annual_mean_temperature(lat: np.ndarray, altitude: np.ndarray) -> np.ndarray:
-    """Annual mean temperature (°C) at a latitude and altitude (metres)."""
-    return 27.5 - 0.0072 * np.abs(lat) ** 2 - LAPSE_RATE * altitude
+    phase = 2 * np.pi * (doy - coldest_day(lat)) / YEAR_DAYS
+    return annual_mean_temperature(lat, 0.0) - 0.25 * np.abs(lat) * np.cos(phase)
 
 
 def permanent_ice(lat: np.ndarray, altitude: np.ndarray) -> np.ndarray:
@@ -206,7 +214,7 @@ def cloudiness_climate(lat: np.ndarray, doy: float) -> np.ndarray:
     """Offset to the large-scale cloudiness: wetter tropics, clear subtropical deserts,
     cloudier mid-latitude winters."""
     alat = np.abs(lat)
-    winter = np.cos(2 * np.pi * (doy - np.where(lat >= 0, 20.0, 20.0 + YEAR_DAYS / 2)) / YEAR_DAYS)
+    winter = np.cos(2 * np.pi * (doy - coldest_day(lat)) / YEAR_DAYS)
     itcz = 0.15 * np.exp(-((alat / 10.0) ** 2))
     desert = -0.35 * np.exp(-(((alat - 24.0) / 8.0) ** 2))
     midlat = 0.12 * winter * np.clip((alat - 30.0) / 20.0, 0.0, 1.0)
