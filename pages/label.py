@@ -21,6 +21,10 @@ DEFAULT_BBOX = (14.5514, 45.8659, 14.5642, 45.8750)  # 1 km near Ljubljana: fore
 MAP_KEY, IMAGE_KEY = "aoi_map", "image"
 
 
+def plural(n: int, word: str) -> str:
+    return f"{n} {word}" if n == 1 else f"{n} {word}s"
+
+
 def session() -> LabellingSession | None:
     return st.session_state.get(SESSION)
 
@@ -54,15 +58,13 @@ def sync_drawn_bbox() -> None:
 
 def aoi_inputs() -> AreaOfInterest | None:
     """Map and four numbers, kept in sync. Returns the AOI or None (with the reason shown)."""
-    for key, value in zip(BBOX_KEYS, DEFAULT_BBOX, strict=True):
-        st.session_state.setdefault(key, value)
     sync_drawn_bbox()
     map_col, numbers_col = st.columns([3, 2])
     with numbers_col:
         st.markdown("**Area of interest** (WGS84 degrees). Draw a rectangle on the map or type:")
         a, b = st.columns(2)
         for col, key, label in zip((a, b, a, b), BBOX_KEYS, BBOX_LABELS, strict=True):
-            col.number_input(label, key=key, format="%.6f", step=0.001, value=None)
+            col.number_input(label, key=key, format="%.6f", step=0.001)
         aoi, problem = None, None
         try:
             aoi = AreaOfInterest(*typed_bbox())
@@ -84,26 +86,48 @@ def aoi_inputs() -> AreaOfInterest | None:
     return aoi
 
 
+def form_defaults() -> dict:
+    return dict(zip(BBOX_KEYS, DEFAULT_BBOX, strict=True)) | {
+        "label_value": "1", "label_name": "", "notes": "", "max_cloud": None,
+        "start": date.today() - timedelta(days=60), "end": date.today(),
+    }
+
+
+def restore_form() -> None:
+    """Give each set-up widget its last value. Streamlit forgets the state of widgets that a
+    run does not draw, so values are kept under a second key while the loop is shown."""
+    for key, default in form_defaults().items():
+        if key not in st.session_state:
+            st.session_state[key] = st.session_state.get(f"kept_{key}", default)
+
+
+def keep_form() -> None:
+    for key in form_defaults():
+        st.session_state[f"kept_{key}"] = st.session_state.get(key)
+
+
 def setup_form() -> None:
+    restore_form()
     st.title("Label Sentinel-2 pixels")
     ui.show_flashes()
     aoi = aoi_inputs()
     left, middle, right = st.columns(3)
     with left:
-        st.text_input("Label value", value="1", key="label_value", help="Any finite number: a class id or a target.")
+        st.text_input("Label value", key="label_value", help="Any finite number: a class id or a target.")
         st.text_input("Label name (optional)", key="label_name", placeholder="e.g. snow")
         st.text_area("Notes (optional)", key="notes", height=68)
     with middle:
-        st.date_input("Start date", value=date.today() - timedelta(days=60), key="start", format="YYYY-MM-DD")
-        st.date_input("End date", value=date.today(), key="end", format="YYYY-MM-DD")
+        st.date_input("Start date", key="start", format="YYYY-MM-DD")
+        st.date_input("End date", key="end", format="YYYY-MM-DD")
         st.number_input(
-            "Maximum cloud cover, %", min_value=0.0, max_value=100.0, value=None, key="max_cloud",
+            "Maximum cloud cover, %", min_value=0.0, max_value=100.0, key="max_cloud",
             placeholder="any", help="Leave empty to see every acquisition.",
         )
     with right:
         titles = source_titles()
         st.selectbox("Source", options=list(titles), format_func=titles.get, key="source")
         st.caption("The demo source needs no account: a synthetic but realistic Level-1C time series.")
+        keep_form()
         if st.button("Start", type="primary", use_container_width=True, disabled=aoi is None):
             with ui.showing_errors():
                 start_campaign(aoi)
@@ -195,7 +219,7 @@ def labelling_loop() -> None:
     progress = labelling.progress()
     st.progress(
         progress.fraction,
-        text=f"{progress.reviewed} of {progress.total} reviewed, {progress.pixels_saved} pixels saved",
+        text=f"{progress.reviewed} of {progress.total} reviewed, {plural(progress.pixels_saved, 'pixel')} saved",
     )
     image_col, controls = st.columns([3, 1])
     with controls:
@@ -234,14 +258,14 @@ def show_current(labelling: LabellingSession) -> None:
     cloud = "unknown" if acquisition.cloud_cover is None else f"{acquisition.cloud_cover:.0f} %"
     review = labelling.review_of(acquisition)
     status = "not reviewed yet" if review is None else (
-        "skipped" if review.status == "skipped" else f"saved, {review.n_pixels} pixels")
+        "skipped" if review.status == "skipped" else f"saved, {plural(review.n_pixels, 'pixel')}")
     with ui.showing_errors():
         scene = labelling.scene()
         selected, usable = len(labelling.selection), len(labelling.selectable())
         note = "" if usable == selected else f" ({selected - usable} without data here, not saved)"
         st.markdown(
             f"**{acquisition.time:%Y-%m-%d %H:%M} UTC** · {labelling.index + 1} of {len(labelling.acquisitions)}"
-            f" · cloud cover {cloud} · {status} · **{usable} pixel{'' if usable == 1 else 's'} selected**{note}"
+            f" · cloud cover {cloud} · {status} · **{plural(usable, 'pixel')} selected**{note}"
         )
         if not scene.valid.any():
             st.warning("This image has no valid data over the area. Skip it.")

@@ -142,3 +142,35 @@ def test_reload_resumes_from_the_url(app, fake_image, tmp_path):
     resumed = again.session_state["labelling"]
     assert resumed.campaign.id == campaign and resumed.index == 1
     assert math.isclose(resumed.campaign.spec.label_value, labelling.campaign.spec.label_value)
+
+
+def test_jump_to_any_date_and_clear_selection(app, fake_image):
+    labelling = start_campaign(app)
+    n = len(labelling.acquisitions)
+    rows, cols = labelling.aoi.shape
+    valid_rows, valid_cols = np.nonzero(labelling.scene().valid)
+    fake_image.click_pixel(int(valid_rows[0]), int(valid_cols[0]), rows, cols)
+    app.run()
+    app.run()
+    assert "1 pixel selected" in texts(app)
+    press(app, "Clear selection")
+    assert "0 pixels selected" in texts(app) and labelling.selection == frozenset()
+    app.selectbox(key="jump").set_value(n - 1)
+    app.run()
+    assert f"{n} of {n}" in texts(app) and labelling.index == n - 1
+    press(app, "Skip (overcast)")
+    assert any(f"All {n} acquisitions reviewed" in s.value for s in app.success)
+    assert next(b for b in app.button if b.label == "Save & next").disabled
+    press(app, "Back")
+    assert f"{n} of {n}" in texts(app)
+
+
+def test_change_setup_returns_to_the_form_and_keeps_the_saved_data(app, fake_image):
+    labelling = start_campaign(app, label="4")
+    press(app, "Skip (overcast)")
+    press(app, "Change set-up")
+    assert "labelling" not in app.session_state
+    assert any("Label Sentinel-2 pixels" in t.value for t in app.title)
+    press(app, "Start")  # same AOI, label, source: the campaign resumes after the skipped image
+    resumed = app.session_state["labelling"]
+    assert resumed.campaign.id == labelling.campaign.id and resumed.index == 1

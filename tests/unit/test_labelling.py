@@ -145,3 +145,35 @@ def test_image_is_enlarged_and_shows_the_selection(store, spec):
     f = session.factor
     assert changed.min(axis=0).tolist() == [pixel[0] * f, pixel[1] * f]
     assert changed.max(axis=0).tolist() == [pixel[0] * f + f - 1, pixel[1] * f + f - 1]
+
+
+def _session_with_a_gap(store, aoi_box=(10.0, 46.0, 10.008, 46.006)):
+    """A session opened at an acquisition whose scene has pixels without data (a swath gap)."""
+    source = DemoSource()
+    aoi = AreaOfInterest(*aoi_box)
+    for year in range(2019, 2025):
+        spec = CampaignSpec(aoi=aoi, label_value=1, label_name="", notes="", source="demo",
+                            collection="sentinel-2-l1c", start=date(year, 1, 1), end=date(year, 12, 31))
+        session = LabellingSession.start(store, source, spec, prefetch=False)
+        for i, acquisition in enumerate(session.acquisitions):
+            valid = source.scene(aoi, acquisition).valid
+            if 0 < valid.sum() < valid.size:
+                session.go(i)
+                return session
+    pytest.skip("no partly covered acquisition found near the test AOI")
+
+
+def test_pixels_without_data_cannot_be_selected_or_saved(store):
+    session = _session_with_a_gap(store)
+    valid = session.scene().valid
+    bad = tuple(int(v) for v in np.argwhere(~valid)[0])
+    good = tuple(int(v) for v in np.argwhere(valid)[0])
+    refused = session.toggle(bad)
+    assert refused and "no data" in refused and bad not in session.selection
+    session.toggle(good)
+    # A pixel carried over from an earlier image into a gap is shown but never saved.
+    session.selection = frozenset({bad, good})
+    assert session.selectable() == {good}
+    review = session.save_and_next()
+    saved = store.samples(campaign_ids=[session.campaign.id])
+    assert review.n_pixels == 1 and list(zip(saved["row"], saved["col"], strict=True)) == [good]

@@ -1,0 +1,84 @@
+"""Reloading a tab, and two people labelling at once on one server."""
+
+from __future__ import annotations
+
+import re
+
+import numpy as np
+import pytest
+
+from labeller.store import Store
+from tests.browser.helpers import (
+    click_button,
+    click_image_pixel,
+    expect_no_exception,
+    expect_text,
+    fill_number,
+    open_app,
+)
+
+pytestmark = pytest.mark.browser
+BOX = ("Min lon (west)", "Min lat (south)", "Max lon (east)", "Max lat (north)")
+
+
+def selected(n: int) -> re.Pattern:
+    return re.compile(rf"(?<!\d){n} pixels? selected")
+
+
+def start(page, url, label_value: str, bbox=None):
+    open_app(page, url)
+    if bbox:
+        for label, value in zip(BOX, bbox, strict=True):
+            fill_number(page, label, value)
+    field = page.get_by_role("textbox", name="Label value")
+    field.fill(label_value)
+    field.press("Enter")
+    click_button(page, "Start")
+    expect_text(page, selected(0))
+    grid = re.search(r"(\d+) × (\d+) pixels", page.get_by_text("grid EPSG").first.inner_text())
+    cols, rows = map(int, grid.groups())
+    return rows, cols
+
+
+def test_reload_mid_campaign_resumes_with_saved_work_and_selection(app, page):
+    rows, cols = start(page, app.url, "5")
+    click_image_pixel(page, rows // 2, cols // 2, rows, cols)
+    expect_text(page, selected(1))
+    click_button(page, "Save & next")
+    expect_text(page, re.compile(r"1 of \d+ reviewed, 1 pixels? saved"))
+    click_image_pixel(page, 1, 1, rows, cols)  # selected, not yet saved
+    expect_text(page, selected(2))
+    assert "campaign=" in page.url
+
+    page.reload()
+    expect_text(page, re.compile(r"1 of \d+ reviewed, 1 pixels? saved"))
+    expect_text(page, re.compile(r"2 of \d+ · "))
+    expect_text(page, selected(2))  # nothing selected was lost either
+    expect_no_exception(page)
+
+
+def test_two_sessions_labelling_at_once_keep_each_others_rows(app, browser, context):
+    other_context = browser.new_context(viewport={"width": 1366, "height": 900})
+    other_context.route(re.compile(r"^https?://(?!127\.0\.0\.1|localhost)"), lambda r: r.fulfill(body=""))
+    alice, bob = context.new_page(), other_context.new_page()
+    try:
+        a_rows, a_cols = start(alice, app.url, "1")
+        b_rows, b_cols = start(bob, app.url, "2", bbox=(10.0, 46.0, 10.008, 46.006))
+        for step in range(3):
+            for page, rows, cols in ((alice, a_rows, a_cols), (bob, b_rows, b_cols)):
+                click_image_pixel(page, 2 + step, 3, rows, cols)
+                expect_text(page, selected(step + 1))
+                click_button(page, "Save & next")
+                expect_text(page, re.compile(rf"{step + 1} of \d+ reviewed"))
+    finally:
+        other_context.close()
+    store = Store(Store.sqlite_url(app.data_dir))
+    try:
+        samples = store.samples()
+    finally:
+        store.close()
+    per_label = samples.groupby("label_value").size().to_dict()
+    # Each saved image holds every pixel selected so far: 1 + 2 + 3 per person.
+    assert per_label == {1.0: 6, 2.0: 6}
+    assert not samples.duplicated(["campaign_id", "acquisition_id", "row", "col"]).any()
+    assert np.isfinite(samples["B04"]).all()
