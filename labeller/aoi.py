@@ -190,7 +190,11 @@ def bbox_of_geojson(feature: dict) -> tuple[float, float, float, float]:
     return (min(lons), min(lats), max(lons), max(lats))
 
 
-def map_zoom(bbox: tuple[float, float, float, float]) -> int:
-    """A web-map zoom level at which the box fills a 400-600 px map."""
+def map_zoom(bbox: tuple[float, float, float, float], box_px: float = 250) -> int:
+    """The web-map zoom at which the box spans about ``box_px`` screen pixels.
+
+    At zoom z the world is 256 · 2**z pixels around, so a span of s degrees is
+    s / 360 · 256 · 2**z pixels wide.
+    """
     span = max(bbox[2] - bbox[0], bbox[3] - bbox[1], 1e-6)
-    return int(max(2, min(18, math.floor(math.log2(360.0 / span)) - 1)))
+    return int(max(2, min(18, math.floor(math.log2(box_px * 360.0 / (256.0 * span))))))

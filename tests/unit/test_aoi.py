@@ -124,3 +124,12 @@ def test_on_grid_rebuilds_an_aoi_with_the_same_grid():
     again = AreaOfInterest.on_grid(aoi.epsg, aoi.utm_bounds)
     assert again.utm_bounds == aoi.utm_bounds and again.shape == aoi.shape and again.epsg == aoi.epsg
     assert np.allclose(again.pixel_to_lonlat(3, 4), aoi.pixel_to_lonlat(3, 4))
+
+
+@pytest.mark.parametrize("span", [0.001, 0.012, 0.1, 2.0])
+def test_map_zoom_shows_the_box_at_a_useful_size(span):
+    from labeller.aoi import map_zoom
+
+    zoom = map_zoom((10.0, 46.0, 10.0 + span, 46.0 + span / 2))
+    shown_px = span / 360 * 256 * 2**zoom
+    assert 125 <= shown_px <= 250 or zoom == 18
