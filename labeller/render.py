@@ -74,6 +74,8 @@ def draw_selection(enlarged: np.ndarray, selection: Iterable[Pixel], factor: int
     return out
 
 
-def render(scene: Scene, selection: Iterable[Pixel], factor: int, name: str = DEFAULT_COMPOSITE) -> np.ndarray:
+def render(
+    scene: Scene, selection: Iterable[Pixel], factor: int, name: str = DEFAULT_COMPOSITE
+) -> np.ndarray:
     """The enlarged composite with the selection outlined, ready to show."""
     return draw_selection(enlarge(composite(scene, name), factor), selection, factor)

@@ -14,7 +14,9 @@ Pixel = tuple[int, int]
 Selection = frozenset[Pixel]
 
 
-def click_to_pixel(x: float, y: float, shown_width: float, shown_height: float, rows: int, cols: int) -> Pixel:
+def click_to_pixel(
+    x: float, y: float, shown_width: float, shown_height: float, rows: int, cols: int
+) -> Pixel:
     """The (row, col) under a click at (x, y) on an image shown at shown_width × shown_height.
 
     Works at any display size: the click is scaled to the grid, then clamped to it.

@@ -88,8 +88,12 @@ def aoi_inputs() -> AreaOfInterest | None:
 
 def form_defaults() -> dict:
     return dict(zip(BBOX_KEYS, DEFAULT_BBOX, strict=True)) | {
-        "label_value": "1", "label_name": "", "notes": "", "max_cloud": None,
-        "start": date.today() - timedelta(days=60), "end": date.today(),
+        "label_value": "1",
+        "label_name": "",
+        "notes": "",
+        "max_cloud": None,
+        "start": date.today() - timedelta(days=60),
+        "end": date.today(),
     }
 
 
@@ -120,8 +124,12 @@ def setup_form() -> None:
         st.date_input("Start date", key="start", format="YYYY-MM-DD")
         st.date_input("End date", key="end", format="YYYY-MM-DD")
         st.number_input(
-            "Maximum cloud cover, %", min_value=0.0, max_value=100.0, key="max_cloud",
-            placeholder="any", help="Leave empty to see every acquisition.",
+            "Maximum cloud cover, %",
+            min_value=0.0,
+            max_value=100.0,
+            key="max_cloud",
+            placeholder="any",
+            help="Leave empty to see every acquisition.",
         )
     with right:
         titles = source_titles()
@@ -137,8 +145,14 @@ def start_campaign(aoi: AreaOfInterest) -> None:
     state = st.session_state
     source = make_source(state["source"])
     spec = CampaignSpec(
-        aoi=aoi, label_value=state["label_value"], label_name=state["label_name"], notes=state["notes"],
-        source=source.key, collection=source.collection.id, start=state["start"], end=state["end"],
+        aoi=aoi,
+        label_value=state["label_value"],
+        label_name=state["label_name"],
+        notes=state["notes"],
+        source=source.key,
+        collection=source.collection.id,
+        start=state["start"],
+        end=state["end"],
         max_cloud=state["max_cloud"],
     )
     bar = st.progress(0.0, text="Listing acquisitions…")
@@ -189,8 +203,12 @@ def on_image_click() -> None:
 @ui.callback
 def act(action: str) -> None:
     labelling = session()
-    {"save": labelling.save_and_next, "skip": labelling.skip, "back": labelling.back,
-     "clear": labelling.clear}[action]()
+    {
+        "save": labelling.save_and_next,
+        "skip": labelling.skip,
+        "back": labelling.back,
+        "clear": labelling.clear,
+    }[action]()
 
 
 @ui.callback
@@ -207,7 +225,9 @@ def change_setup() -> None:
 def acquisition_label(labelling: LabellingSession, i: int) -> str:
     acquisition = labelling.acquisitions[i]
     review = labelling.review_of(acquisition)
-    state = "—" if review is None else ("skipped" if review.status == "skipped" else f"saved {review.n_pixels}")
+    state = (
+        "—" if review is None else ("skipped" if review.status == "skipped" else f"saved {review.n_pixels}")
+    )
     cloud = "" if acquisition.cloud_cover is None else f" · {acquisition.cloud_cover:.0f}% cloud"
     return f"{i + 1}. {acquisition.time:%Y-%m-%d}{cloud} · {state}"
 
@@ -219,14 +239,18 @@ def labelling_loop() -> None:
     progress = labelling.progress()
     st.progress(
         progress.fraction,
-        text=f"{progress.reviewed} of {progress.total} reviewed, {plural(progress.pixels_saved, 'pixel')} saved",
+        text=f"{progress.reviewed} of {progress.total} reviewed, "
+        f"{plural(progress.pixels_saved, 'pixel')} saved",
     )
     image_col, controls = st.columns([3, 1])
     with controls:
         nav_buttons(labelling)
     with image_col:
         if labelling.finished:
-            st.success(f"All {progress.total} acquisitions reviewed. Go Back to revise one, or open the Dataset page.")
+            st.success(
+                f"All {progress.total} acquisitions reviewed. "
+                "Go Back to revise one, or open the Dataset page."
+            )
             return
         show_current(labelling)
 
@@ -234,16 +258,33 @@ def labelling_loop() -> None:
 def nav_buttons(labelling: LabellingSession) -> None:
     finished = labelling.finished
     st.caption("Click a pixel to select it, click again to deselect.")
-    st.button("Save & next", type="primary", use_container_width=True, disabled=finished,
-              on_click=act, args=("save",), help="Store the selected pixels' spectra for this image")
+    st.button(
+        "Save & next",
+        type="primary",
+        use_container_width=True,
+        disabled=finished,
+        on_click=act,
+        args=("save",),
+        help="Store the selected pixels' spectra for this image",
+    )
     st.button("Skip (overcast)", use_container_width=True, disabled=finished, on_click=act, args=("skip",))
     st.button("Back", use_container_width=True, disabled=labelling.index == 0, on_click=act, args=("back",))
-    st.button("Clear selection", use_container_width=True, disabled=not labelling.selection,
-              on_click=act, args=("clear",))
+    st.button(
+        "Clear selection",
+        use_container_width=True,
+        disabled=not labelling.selection,
+        on_click=act,
+        args=("clear",),
+    )
     count = len(labelling.acquisitions)
     st.session_state["jump"] = min(labelling.index, count - 1)
-    st.selectbox("Jump to", options=range(count), key="jump", on_change=on_jump,
-                 format_func=lambda i: acquisition_label(labelling, i))
+    st.selectbox(
+        "Jump to",
+        options=range(count),
+        key="jump",
+        on_change=on_jump,
+        format_func=lambda i: acquisition_label(labelling, i),
+    )
     st.radio("View", options=list(render.COMPOSITES), key="composite")
     spec = labelling.campaign.spec
     st.caption(
@@ -257,21 +298,27 @@ def show_current(labelling: LabellingSession) -> None:
     acquisition = labelling.current
     cloud = "unknown" if acquisition.cloud_cover is None else f"{acquisition.cloud_cover:.0f} %"
     review = labelling.review_of(acquisition)
-    status = "not reviewed yet" if review is None else (
-        "skipped" if review.status == "skipped" else f"saved, {plural(review.n_pixels, 'pixel')}")
+    status = (
+        "not reviewed yet"
+        if review is None
+        else ("skipped" if review.status == "skipped" else f"saved, {plural(review.n_pixels, 'pixel')}")
+    )
     with ui.showing_errors():
         scene = labelling.scene()
         selected, usable = len(labelling.selection), len(labelling.selectable())
         note = "" if usable == selected else f" ({selected - usable} without data here, not saved)"
         st.markdown(
-            f"**{acquisition.time:%Y-%m-%d %H:%M} UTC** · {labelling.index + 1} of {len(labelling.acquisitions)}"
-            f" · cloud cover {cloud} · {status} · **{plural(usable, 'pixel')} selected**{note}"
+            f"**{acquisition.time:%Y-%m-%d %H:%M} UTC** · "
+            f"{labelling.index + 1} of {len(labelling.acquisitions)} · cloud cover {cloud} · {status} · **{plural(usable, 'pixel')} selected**{note}"
         )
         if not scene.valid.any():
             st.warning("This image has no valid data over the area. Skip it.")
             return
-        ui.clickable_image(labelling.image(st.session_state.get("composite", render.DEFAULT_COMPOSITE)),
-                           key=IMAGE_KEY, on_click=on_image_click)
+        ui.clickable_image(
+            labelling.image(st.session_state.get("composite", render.DEFAULT_COMPOSITE)),
+            key=IMAGE_KEY,
+            on_click=on_image_click,
+        )
 
 
 resume_from_url()

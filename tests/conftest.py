@@ -14,7 +14,9 @@ SHARED_DATA = Path(__file__).resolve().parents[2] / "shared" / "data" / "s2_l1c_
 def real_sample():
     """The real Level-1C sample from ../shared/data, or a skip saying why."""
     if not SHARED_DATA.is_file():
-        pytest.skip(f"real Sentinel-2 sample not found at {SHARED_DATA} (shared/ is not beside this checkout)")
+        pytest.skip(
+            f"real Sentinel-2 sample not found at {SHARED_DATA} (shared/ is not beside this checkout)"
+        )
     import numpy as np
 
     with np.load(SHARED_DATA) as data:
@@ -34,7 +36,11 @@ def _block_network(request, monkeypatch):
 
     def guarded(sock, address):
         host = address[0] if isinstance(address, tuple) else address
-        if isinstance(host, str) and host not in ("127.0.0.1", "::1", "localhost") and not host.startswith("/"):
+        if (
+            isinstance(host, str)
+            and host not in ("127.0.0.1", "::1", "localhost")
+            and not host.startswith("/")
+        ):
             raise _NetworkBlocked(f"unit tests must not reach the network ({address!r})")
         return real_connect(sock, address)
 

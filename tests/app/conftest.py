@@ -20,7 +20,9 @@ class FakeImage:
         self.clicks: list[tuple[float, float, int, int]] = []
         self.shown = []
 
-    def click_pixel(self, row: int, col: int, rows: int, cols: int, width: int = 640, height: int = 480) -> None:
+    def click_pixel(
+        self, row: int, col: int, rows: int, cols: int, width: int = 640, height: int = 480
+    ) -> None:
         self.clicks.append(((col + 0.5) * width / cols, (row + 0.5) * height / rows, width, height))
 
     def __call__(self, image, key=None, on_click=None, **_):

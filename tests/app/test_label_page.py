@@ -60,8 +60,9 @@ def test_bad_bbox_gets_a_message_and_start_is_disabled(app):
 
 def test_drawn_rectangle_fills_the_numbers(app):
     ring = [[14.50, 45.80], [14.50, 45.81], [14.51, 45.81], [14.51, 45.80], [14.50, 45.80]]
-    app.session_state["aoi_map"] = {"all_drawings": [{"type": "Feature", "geometry": {
-        "type": "Polygon", "coordinates": [ring]}}]}
+    app.session_state["aoi_map"] = {
+        "all_drawings": [{"type": "Feature", "geometry": {"type": "Polygon", "coordinates": [ring]}}]
+    }
     app.run()
     assert app.number_input(key="min_lon").value == 14.50
     assert app.number_input(key="max_lat").value == 45.81
@@ -106,7 +107,7 @@ def test_label_loop_click_save_carry_over_skip_back(app, fake_image):
     assert "3 pixels selected" in texts(app)
     press(app, "Save & next")
     assert f"2 of {n}" in texts(app)
-    assert "1 of {} reviewed, 3 pixels saved".format(n) in app.get("progress")[0].proto.text
+    assert f"1 of {n} reviewed, 3 pixels saved" in app.get("progress")[0].proto.text
     assert labelling.selection == set(picks)  # carried over to the next image
     press(app, "Skip (overcast)")
     assert f"3 of {n}" in texts(app)

@@ -41,7 +41,9 @@ def three_valid_pixels(aoi: AreaOfInterest) -> list[tuple[int, int]]:
     first, second = source.acquisitions(aoi, date.today() - timedelta(days=60), date.today())[:2]
     valid = source.scene(aoi, first).valid & source.scene(aoi, second).valid
     rows, cols = np.nonzero(valid)
-    return [(int(rows[i]), int(cols[i])) for i in np.linspace(len(rows) // 5, 4 * len(rows) // 5, 3).astype(int)]
+    return [
+        (int(rows[i]), int(cols[i])) for i in np.linspace(len(rows) // 5, 4 * len(rows) // 5, 3).astype(int)
+    ]
 
 
 def outlined(page, pixels, factor) -> list[bool]:
@@ -49,7 +51,9 @@ def outlined(page, pixels, factor) -> list[bool]:
     image = image_element(page)
     shot = np.asarray(Image.open(io.BytesIO(image.screenshot())).convert("RGB"))
     assert shot.shape[1] % factor == 0, "the image is not shown at its natural size"
-    return [bool((shot[row * factor + factor // 2, col * factor] == OUTLINE_RGB).all()) for row, col in pixels]
+    return [
+        bool((shot[row * factor + factor // 2, col * factor] == OUTLINE_RGB).all()) for row, col in pixels
+    ]
 
 
 def expect_outlined(page, pixels, factor, timeout_s: float = 10.0) -> None:
@@ -67,8 +71,9 @@ def test_type_a_box_label_three_pixels_skip_back_and_export(app, page):
     pixels = three_valid_pixels(aoi)
 
     open_app(page, app.url)
-    for label, value in zip(("Min lon (west)", "Min lat (south)", "Max lon (east)", "Max lat (north)"), BBOX,
-                            strict=True):
+    for label, value in zip(
+        ("Min lon (west)", "Min lat (south)", "Max lon (east)", "Max lat (north)"), BBOX, strict=True
+    ):
         fill_number(page, label, value)
     expect_text(page, f"Grid: {cols} × {rows} pixels")
     click_button(page, "Start")

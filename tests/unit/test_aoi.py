@@ -2,7 +2,7 @@ import math
 
 import numpy as np
 import pytest
-from hypothesis import assume, given, settings
+from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from labeller.aoi import MAX_SIDE_PX, AreaOfInterest, bbox_of_geojson, utm_epsg, validate_bbox
@@ -61,8 +61,13 @@ def test_any_box_is_either_valid_with_a_bounded_grid_or_refused(lon, lat, width,
         aoi = AreaOfInterest(*bbox)
     except InvalidAOIError as error:
         assert str(error)  # a message, always
-        assert bbox[2] - bbox[0] < 1e-5 or bbox[3] - bbox[1] < 1e-5 or not -180 <= bbox[2] <= 180 \
-            or not -84 <= bbox[3] <= 84 or max(_side_px(bbox)) > MAX_SIDE_PX - 12
+        assert (
+            bbox[2] - bbox[0] < 1e-5
+            or bbox[3] - bbox[1] < 1e-5
+            or not -180 <= bbox[2] <= 180
+            or not -84 <= bbox[3] <= 84
+            or max(_side_px(bbox)) > MAX_SIDE_PX - 12
+        )
         return
     assert bbox[2] - bbox[0] >= 1e-5 and bbox[3] - bbox[1] >= 1e-5
     rows, cols = aoi.shape
@@ -108,8 +113,13 @@ def test_row_zero_is_north_and_col_zero_is_west():
 
 
 def test_drawn_rectangle_gives_its_bbox():
-    feature = {"type": "Feature", "geometry": {"type": "Polygon", "coordinates": [
-        [[14.55, 45.86], [14.55, 45.87], [14.56, 45.87], [14.56, 45.86], [14.55, 45.86]]]}}
+    feature = {
+        "type": "Feature",
+        "geometry": {
+            "type": "Polygon",
+            "coordinates": [[[14.55, 45.86], [14.55, 45.87], [14.56, 45.87], [14.56, 45.86], [14.55, 45.86]]],
+        },
+    }
     assert bbox_of_geojson(feature) == (14.55, 45.86, 14.56, 45.87)
     with pytest.raises(InvalidAOIError, match="draw a rectangle again"):
         bbox_of_geojson({"geometry": {"coordinates": []}})

@@ -22,8 +22,14 @@ def store(tmp_path):
 @pytest.fixture
 def spec():
     return CampaignSpec(
-        aoi=AreaOfInterest(*BBOX), label_value=3, label_name="forest", notes="", source="demo",
-        collection="sentinel-2-l1c", start=date(2024, 5, 1), end=date(2024, 6, 30),
+        aoi=AreaOfInterest(*BBOX),
+        label_value=3,
+        label_name="forest",
+        notes="",
+        source="demo",
+        collection="sentinel-2-l1c",
+        start=date(2024, 5, 1),
+        end=date(2024, 6, 30),
     )
 
 
@@ -152,8 +158,16 @@ def _session_with_a_gap(store, aoi_box=(10.0, 46.0, 10.008, 46.006)):
     source = DemoSource()
     aoi = AreaOfInterest(*aoi_box)
     for year in range(2019, 2025):
-        spec = CampaignSpec(aoi=aoi, label_value=1, label_name="", notes="", source="demo",
-                            collection="sentinel-2-l1c", start=date(year, 1, 1), end=date(year, 12, 31))
+        spec = CampaignSpec(
+            aoi=aoi,
+            label_value=1,
+            label_name="",
+            notes="",
+            source="demo",
+            collection="sentinel-2-l1c",
+            start=date(year, 1, 1),
+            end=date(year, 12, 31),
+        )
         session = LabellingSession.start(store, source, spec, prefetch=False)
         for i, acquisition in enumerate(session.acquisitions):
             valid = source.scene(aoi, acquisition).valid

@@ -49,7 +49,9 @@ def test_mask_of_selection():
     assert mask.sum() == 2 and mask[0, 1] and mask[3, 4]
 
 
-@pytest.mark.parametrize("rows, cols, factor", [(128, 128, 4), (200, 200, 4), (100, 50, 5), (10, 10, 32), (1, 3, 32), (60, 20, 8)])
+@pytest.mark.parametrize(
+    "rows, cols, factor", [(128, 128, 4), (200, 200, 4), (100, 50, 5), (10, 10, 32), (1, 3, 32), (60, 20, 8)]
+)
 def test_upscale_factor_fits_a_laptop(rows, cols, factor):
     assert render.upscale_factor(rows, cols) == factor
 
