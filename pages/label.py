@@ -309,7 +309,8 @@ def show_current(labelling: LabellingSession) -> None:
         note = "" if usable == selected else f" ({selected - usable} without data here, not saved)"
         st.markdown(
             f"**{acquisition.time:%Y-%m-%d %H:%M} UTC** · "
-            f"{labelling.index + 1} of {len(labelling.acquisitions)} · cloud cover {cloud} · {status} · **{plural(usable, 'pixel')} selected**{note}"
+            f"{labelling.index + 1} of {len(labelling.acquisitions)} · cloud cover {cloud} · {status} · "
+            f"**{plural(usable, 'pixel')} selected**{note}"
         )
         if not scene.valid.any():
             st.warning("This image has no valid data over the area. Skip it.")
