@@ -9,9 +9,9 @@ import streamlit as st
 from labeller import render
 from labeller.aoi import AreaOfInterest, bbox_of_geojson, map_zoom
 from labeller.campaign import CampaignSpec
+from labeller.errors import LabellerError
 from labeller.labelling import LabellingSession
-from labeller.sources import make_source, source_titles
-from pages import ui
+from pages import source_picker, ui
 from pages.aoi_map import aoi_map, aoi_outline
 
 SESSION = "labelling"
@@ -19,6 +19,7 @@ BBOX_KEYS = ("min_lon", "min_lat", "max_lon", "max_lat")
 BBOX_LABELS = ("Min lon (west)", "Min lat (south)", "Max lon (east)", "Max lat (north)")
 DEFAULT_BBOX = (14.5514, 45.8659, 14.5642, 45.8750)  # 1 km near Ljubljana: forest, meadows, houses
 MAP_KEY, IMAGE_KEY = "aoi_map", "image"
+FIRST_DATE = date(2015, 6, 23)  # Sentinel-2A's launch: no image is older
 
 
 def plural(n: int, word: str) -> str:
@@ -86,8 +87,15 @@ def aoi_inputs() -> AreaOfInterest | None:
     return aoi
 
 
+def loop_options() -> dict:
+    """Scene cache and prefetch settings for a labelling session."""
+    return {"cache": ui.scene_cache(), "prefetch": ui.app_settings().prefetch}
+
+
 def form_defaults() -> dict:
     return dict(zip(BBOX_KEYS, DEFAULT_BBOX, strict=True)) | {
+        "source": source_picker.DEMO,
+        "collection": None,
         "label_value": "1",
         "label_name": "",
         "notes": "",
@@ -100,7 +108,8 @@ def form_defaults() -> dict:
 def restore_form() -> None:
     """Give each set-up widget its last value. Streamlit forgets the state of widgets that a
     run does not draw, so values are kept under a second key while the loop is shown."""
-    for key, default in form_defaults().items():
+    defaults = form_defaults() | {"source": source_picker.default_source()}
+    for key, default in defaults.items():
         if key not in st.session_state:
             st.session_state[key] = st.session_state.get(f"kept_{key}", default)
 
@@ -121,8 +130,13 @@ def setup_form() -> None:
         st.text_input("Label name (optional)", key="label_name", placeholder="e.g. snow")
         st.text_area("Notes (optional)", key="notes", height=68)
     with middle:
-        st.date_input("Start date", key="start", format="YYYY-MM-DD")
-        st.date_input("End date", key="end", format="YYYY-MM-DD")
+        period = {
+            "min_value": FIRST_DATE,
+            "max_value": date.today() + timedelta(days=366),
+            "format": "YYYY-MM-DD",
+        }
+        st.date_input("Start date", key="start", **period)
+        st.date_input("End date", key="end", **period)
         st.number_input(
             "Maximum cloud cover, %",
             min_value=0.0,
@@ -132,9 +146,7 @@ def setup_form() -> None:
             help="Leave empty to see every acquisition.",
         )
     with right:
-        titles = source_titles()
-        st.selectbox("Source", options=list(titles), format_func=titles.get, key="source")
-        st.caption("The demo source needs no account: a synthetic but realistic Level-1C time series.")
+        source_picker.source_inputs()
         keep_form()
         if st.button("Start", type="primary", use_container_width=True, disabled=aoi is None):
             with ui.showing_errors():
@@ -143,7 +155,7 @@ def setup_form() -> None:
 
 def start_campaign(aoi: AreaOfInterest) -> None:
     state = st.session_state
-    source = make_source(state["source"])
+    source = source_picker.chosen_source()
     spec = CampaignSpec(
         aoi=aoi,
         label_value=state["label_value"],
@@ -156,8 +168,15 @@ def start_campaign(aoi: AreaOfInterest) -> None:
         max_cloud=state["max_cloud"],
     )
     bar = st.progress(0.0, text="Listing acquisitions…")
+    shown = {"fraction": 0.0}
+
+    def progress(fraction: float, text: str) -> None:
+        shown["fraction"] = fraction
+        bar.progress(fraction, text=text)
+
     try:
-        labelling = LabellingSession.start(ui.get_store(), source, spec, lambda f, t: bar.progress(f, text=t))
+        with ui.reporting(source, lambda text: bar.progress(shown["fraction"], text=text)):
+            labelling = LabellingSession.start(ui.get_store(), source, spec, progress, **loop_options())
     finally:
         bar.empty()
     open_session(labelling)
@@ -182,9 +201,10 @@ def resume_from_url() -> None:
             st.warning(f"Campaign {campaign_id} no longer exists; set up a new one.")
             return
         spec = record.spec
-        source = make_source(spec.source)
-        acquisitions = source.acquisitions(spec.aoi, spec.start, spec.end, spec.max_cloud)
-        open_session(LabellingSession(store, source, record, acquisitions))
+        source = source_picker.source_for(spec.source, spec.collection)
+        with ui.reporting(source, st.info):
+            acquisitions = source.acquisitions(spec.aoi, spec.start, spec.end, spec.max_cloud)
+        open_session(LabellingSession(store, source, record, acquisitions, **loop_options()))
 
 
 # --- the loop -------------------------------------------------------------------------------
@@ -294,6 +314,21 @@ def nav_buttons(labelling: LabellingSession) -> None:
     st.button("Change set-up", on_click=change_setup)
 
 
+def load_scene(labelling: LabellingSession):
+    """The current scene, showing waits (rate limit, retries) while it loads. On failure: the
+    reason, a Retry button, and Skip still works; the selection is kept."""
+    waiting = st.empty()
+    try:
+        with ui.reporting(labelling.source, lambda text: waiting.info(text, icon=":material/hourglass:")):
+            scene = labelling.scene()
+    except LabellerError as error:
+        waiting.error(f"{error} Your selection is kept.", icon=":material/warning:")
+        st.button("Retry", on_click=lambda: None)
+        return None
+    waiting.empty()
+    return scene
+
+
 def show_current(labelling: LabellingSession) -> None:
     acquisition = labelling.current
     cloud = "unknown" if acquisition.cloud_cover is None else f"{acquisition.cloud_cover:.0f} %"
@@ -304,7 +339,9 @@ def show_current(labelling: LabellingSession) -> None:
         else ("skipped" if review.status == "skipped" else f"saved, {plural(review.n_pixels, 'pixel')}")
     )
     with ui.showing_errors():
-        scene = labelling.scene()
+        scene = load_scene(labelling)
+        if scene is None:
+            return
         selected, usable = len(labelling.selection), len(labelling.selectable())
         note = "" if usable == selected else f" ({selected - usable} without data here, not saved)"
         st.markdown(

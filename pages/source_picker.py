@@ -1,0 +1,80 @@
+"""Choosing the image source, its collection and (for Sentinel Hub and CDSE) credentials.
+
+Typed credentials live in this browser session's state only: never in the URL, a file,
+a log or the dataset.
+"""
+
+from __future__ import annotations
+
+import os
+
+import streamlit as st
+
+from labeller.bands import COLLECTIONS
+from labeller.credentials import Credentials, how_to_configure, resolve_credentials
+from labeller.sources import (
+    DEMO,
+    ImageSource,
+    collections_of,
+    make_source,
+    source_needs_credentials,
+    source_titles,
+)
+from pages import ui
+
+TYPED = "typed_credentials"
+"""Session state: service key → Credentials typed on the page."""
+
+
+def credentials_for(key: str) -> tuple[Credentials | None, str]:
+    typed = st.session_state.get(TYPED, {}).get(key)
+    return resolve_credentials(key, ui.secrets_dict(), os.environ, typed)
+
+
+def default_source() -> str:
+    """The first service with credentials configured, else the demo."""
+    configured = [k for k in source_titles() if source_needs_credentials(k) and credentials_for(k)[0]]
+    return configured[0] if configured else DEMO
+
+
+def source_inputs() -> None:
+    """Source selector, collection and credentials, drawn in the current column."""
+    titles = source_titles()
+    st.session_state.setdefault("source", default_source())
+    key = st.selectbox("Source", options=list(titles), format_func=titles.get, key="source")
+    if not source_needs_credentials(key):
+        st.caption("The demo source needs no account: a synthetic but realistic Level-1C time series.")
+        return
+    options = collections_of(key)
+    if st.session_state.get("collection") not in options:
+        st.session_state["collection"] = options[0]
+    st.radio("Collection", options, format_func=lambda c: COLLECTIONS[c].title, key="collection")
+    credentials, origin = credentials_for(key)
+    if credentials is None:
+        st.warning(f"No credentials for {titles[key]}. {how_to_configure(key)}", icon=":material/key:")
+    else:
+        st.caption(f"Credentials: client {credentials.client_id[:6]}… from {origin}.")
+    with st.expander("Use other credentials (this browser session only)", expanded=credentials is None):
+        client_id = st.text_input("Client id", key=f"{key}_client_id")
+        secret = st.text_input("Client secret", type="password", key=f"{key}_client_secret")
+        if st.button("Use these credentials", key=f"{key}_use"):
+            st.session_state.setdefault(TYPED, {})[key] = Credentials(client_id, secret)
+            st.rerun()
+    if st.button("Test connection", key=f"{key}_test", disabled=credentials is None):
+        with ui.showing_errors(), st.spinner("Connecting…"):
+            result = chosen_source().test_connection()
+            show = {"ok": st.success, "rejected": st.error, "unreachable": st.warning}[result.status]
+            label = {"ok": "OK", "rejected": "Credentials rejected", "unreachable": "Server unreachable"}
+            show(f"{label[result.status]}: {result.message}")
+
+
+def chosen_source() -> ImageSource:
+    """The source the set-up form describes, ready to use."""
+    key = st.session_state["source"]
+    return source_for(key, st.session_state.get("collection"))
+
+
+def source_for(key: str, collection: str | None) -> ImageSource:
+    """A source by key and collection, with this session's credentials where needed."""
+    credentials = credentials_for(key)[0] if source_needs_credentials(key) else None
+    return make_source(key, collection, credentials)
