@@ -45,7 +45,10 @@ PIXEL_ID_EPSG = 10**14
 GEOJSON_MAX_ROWS = 250_000
 """GeoJSON spends about 1 kB a sample; beyond this, use Parquet."""
 
-Frames = pd.DataFrame | Iterable[pd.DataFrame]
+Frames = pd.DataFrame | pa.RecordBatch | pa.Table | Iterable[pd.DataFrame | pa.RecordBatch | pa.Table]
+"""One table or an iterable of them: DataFrames as ``Store.samples()`` returns, or Arrow
+batches as ``Store.sample_batches()`` streams."""
+_PANDAS_TYPES = {pa.string(): pd.StringDtype("pyarrow", na_value=np.nan), pa.bool_(): pd.BooleanDtype()}
 
 _UTM_NOTE = "metres; CRS is WGS84 / UTM, EPSG code in column epsg"
 _COLUMN_NOTES: dict[str, dict[str, str]] = {
@@ -139,6 +142,28 @@ def to_csv_bytes(data: Frames) -> bytes:
     return out.getvalue().encode("utf-8")
 
 
+TEXT_COLUMNS = (
+    "acquisition_id",
+    "label_name",
+    "source",
+    "collection",
+    "tile_id",
+    "processing_baseline",
+    "labeller",
+    "campaign_key",
+)
+"""Columns that hold text even when they look like numbers (e.g. baseline ``05.10``)."""
+
+
+def read_csv_export(data: bytes | BinaryIO) -> pd.DataFrame:
+    """A CSV export read back with its text columns as text, ready for an import."""
+    source = io.BytesIO(data) if isinstance(data, bytes | bytearray) else data
+    try:
+        return pd.read_csv(source, dtype={name: "str" for name in TEXT_COLUMNS})
+    except (ValueError, UnicodeDecodeError) as exc:
+        raise InvalidInputError("The file is not a CSV export of this app; export it again.") from exc
+
+
 # --- Parquet ------------------------------------------------------------------------------
 
 
@@ -148,7 +173,7 @@ def to_parquet_bytes(
     """Parquet (pyarrow, zstd) keeping the dtypes; timestamps as UTC; column and file
     metadata as described in the module. ``campaigns`` (``Store.campaigns()``) adds each
     exported campaign's period, notes and cloud limit, which an import uses."""
-    return _write_parquet(_frames(data), "samples", campaigns, exported_at)
+    return _write_parquet(_items(data), "samples", campaigns, exported_at)
 
 
 def ml_ready(df: pd.DataFrame) -> pd.DataFrame:
@@ -220,21 +245,29 @@ def read_parquet_export(data: bytes | BinaryIO) -> tuple[pd.DataFrame, dict[str,
 
 
 def _write_parquet(
-    frames: Iterator[pd.DataFrame], kind: str, campaigns: pd.DataFrame | None, exported_at: datetime | None
+    items: Iterable[pd.DataFrame | pa.RecordBatch | pa.Table],
+    kind: str,
+    campaigns: pd.DataFrame | None,
+    exported_at: datetime | None,
 ) -> bytes:
     sink = pa.BufferOutputStream()
     writer: pq.ParquetWriter | None = None
     schema: pa.Schema | None = None
     keys: dict[int, str] = {}
     try:
-        for frame in frames:
-            if {"campaign_id", "campaign_key"} <= set(frame.columns):
-                pairs = frame[["campaign_id", "campaign_key"]].drop_duplicates()
-                keys.update(zip(pairs["campaign_id"].astype(int), pairs["campaign_key"], strict=True))
-            table = pa.Table.from_pandas(_utc_timestamps(frame), preserve_index=False)
+        for item in items:
+            table = _arrow_table(item)
+            if {"campaign_id", "campaign_key"} <= set(table.column_names):
+                pairs = table.select(["campaign_id", "campaign_key"]).group_by(
+                    ["campaign_id", "campaign_key"]
+                )
+                for row in pairs.aggregate([]).to_pylist():
+                    keys[int(row["campaign_id"])] = row["campaign_key"]
             if writer is None:
                 schema = _documented_schema(table.schema, file_metadata(kind, exported_at))
-                writer = pq.ParquetWriter(sink, schema, compression="zstd")
+                writer = pq.ParquetWriter(
+                    sink, schema, compression="zstd", use_dictionary=_dictionary_columns(schema)
+                )
             writer.write_table(pa.Table.from_arrays(table.cast(_plain(schema)).columns, schema=schema))
         if writer is None:
             raise InvalidInputError("Nothing to export.")
@@ -244,6 +277,33 @@ def _write_parquet(
         if writer is not None:
             writer.close()
     return sink.getvalue().to_pybytes()
+
+
+_DICTIONARY_NUMBERS = {
+    "campaign_id",
+    "label_value",
+    "epsg",
+    "acquired_at",
+    "cloud_cover",
+    "sun_zenith",
+    "sun_azimuth",
+    "harmonised",
+    "created_at",
+    "campaign_min_lon",
+    "campaign_min_lat",
+    "campaign_max_lon",
+    "campaign_max_lat",
+}
+
+
+def _dictionary_columns(schema: pa.Schema) -> list[str]:
+    """Columns worth dictionary-encoding: text and the few-valued numbers. Spectra and
+    coordinates are nearly all distinct, and trying a dictionary on them doubles the time."""
+    return [
+        f.name
+        for f in schema
+        if pa.types.is_string(f.type) or pa.types.is_large_string(f.type) or f.name in _DICTIONARY_NUMBERS
+    ]
 
 
 def _documented_schema(schema: pa.Schema, about: dict[str, Any]) -> pa.Schema:
@@ -381,11 +441,35 @@ def _empty_spectra() -> pd.DataFrame:
 # --- Helpers ------------------------------------------------------------------------------
 
 
-def _frames(data: Frames) -> Iterator[pd.DataFrame]:
-    if isinstance(data, pd.DataFrame):
+def _items(data: Frames) -> Iterator[pd.DataFrame | pa.RecordBatch | pa.Table]:
+    if isinstance(data, pd.DataFrame | pa.RecordBatch | pa.Table):
         yield data
     else:
         yield from data
+
+
+def _frames(data: Frames) -> Iterator[pd.DataFrame]:
+    for item in _items(data):
+        yield item if isinstance(item, pd.DataFrame) else _as_frame(item)
+
+
+def _as_frame(item: pa.RecordBatch | pa.Table) -> pd.DataFrame:
+    frame = item.to_pandas(types_mapper=_PANDAS_TYPES.get)
+    for name in frame.columns:
+        if isinstance(frame[name].dtype, pd.DatetimeTZDtype):
+            frame[name] = frame[name].dt.as_unit("us")
+    return frame
+
+
+def _arrow_table(item: pd.DataFrame | pa.RecordBatch | pa.Table) -> pa.Table:
+    """An Arrow table with pandas metadata, so that pandas reads the dtypes back."""
+    if isinstance(item, pd.DataFrame):
+        return pa.Table.from_pandas(_utc_timestamps(item), preserve_index=False)
+    table = pa.Table.from_batches([item]) if isinstance(item, pa.RecordBatch) else item
+    if b"pandas" not in (table.schema.metadata or {}):
+        pandas_meta = pa.Schema.from_pandas(_as_frame(table.slice(0, 0)), preserve_index=False).metadata
+        table = table.replace_schema_metadata({**(table.schema.metadata or {}), **pandas_meta})
+    return table
 
 
 def _utc_timestamps(df: pd.DataFrame) -> pd.DataFrame:

@@ -25,12 +25,14 @@ from typing import Any
 from sqlalchemy.engine import URL, make_url
 from sqlalchemy.exc import ArgumentError
 
-from labeller.errors import StoreError
+from labeller.errors import InvalidInputError, StoreError
 
 CONNECTION_NAME = "labels"
 """``[connections.labels]`` in secrets.toml."""
 URL_ENV = "LABELLER_DATABASE_URL"
 DATA_DIR_ENV = "LABELLER_DATA_DIR"
+CACHE_ENV = "LABELLER_SCENE_CACHE_MB"
+PREFETCH_ENV = "LABELLER_PREFETCH"
 EPHEMERAL_ENV = "LABELLER_EPHEMERAL_DISK"
 """Set to 1/true or 0/false to override the Community Cloud detection."""
 COMMUNITY_CLOUD_SRC = Path("/mount/src")
@@ -51,6 +53,14 @@ class Settings:
     """Where the URL came from: ``argument``, ``secrets``, ``environment`` or ``default``."""
     on_community_cloud: bool = False
     """True when running on Streamlit Community Cloud, whose disk is wiped on restart."""
+    scene_cache_mb: float = 500.0
+    """Size limit of the disk cache of fetched scenes (``LABELLER_SCENE_CACHE_MB``)."""
+    prefetch: bool = True
+    """Fetch the next two images in the background (``LABELLER_PREFETCH=0`` turns it off)."""
+
+    @property
+    def scene_cache_dir(self) -> Path:
+        return self.data_dir / "scene-cache"
 
     @classmethod
     def resolve(
@@ -71,7 +81,14 @@ class Settings:
         if url is None:
             origin = "default"
         cloud = detect_community_cloud(env, Path.cwd() if cwd is None else cwd)
-        return cls(data_dir=data_dir, database_url=url, url_origin=origin, on_community_cloud=cloud)
+        return cls(
+            data_dir=data_dir,
+            database_url=url,
+            url_origin=origin,
+            on_community_cloud=cloud,
+            scene_cache_mb=_number(env, CACHE_ENV, 500.0),
+            prefetch=(env.get(PREFETCH_ENV) or "1").strip().lower() not in _FALSE,
+        )
 
     @classmethod
     def from_env(cls, environ: Mapping[str, str] | None = None) -> Settings:
@@ -102,6 +119,19 @@ class Settings:
             f"Settings(data_dir={str(self.data_dir)!r}, database={self.display_url()!r}, "
             f"url_origin={self.url_origin!r}, on_community_cloud={self.on_community_cloud})"
         )
+
+
+def _number(environ: Mapping[str, str], name: str, default: float) -> float:
+    text = (environ.get(name) or "").strip()
+    if not text:
+        return default
+    try:
+        value = float(text)
+    except ValueError:
+        raise InvalidInputError(f"{name} must be a number of megabytes, e.g. 500; it is {text!r}.") from None
+    if value < 0:
+        raise InvalidInputError(f"{name} must not be negative; it is {text!r}.")
+    return value
 
 
 def url_from_secrets(secrets: Mapping[str, Any]) -> str | None:

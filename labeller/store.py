@@ -16,19 +16,27 @@ from __future__ import annotations
 
 import contextlib
 import hashlib
+import importlib.util
 import io
 import itertools
 import json
+import sqlite3
+import subprocess
+import sys
 import unicodedata
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
 from pathlib import Path
+from time import monotonic as _monotonic
+from time import sleep as _sleep
 from typing import Any, BinaryIO, TypeVar
 
 import numpy as np
 import pandas as pd
+import pyarrow as pa
+import pyarrow.compute as pc
 import sqlalchemy as sa
 from sqlalchemy.engine import URL, Connection, Engine, make_url
 from sqlalchemy.exc import ArgumentError, DBAPIError, IntegrityError, NoSuchModuleError, SQLAlchemyError
@@ -197,6 +205,52 @@ samples_table = sa.Table(
 SAMPLE_KEY = ("campaign_id", "acquisition_id", "row", "col")
 INSERT_COLUMNS: tuple[str, ...] = tuple(c.name for c in samples_table.c if c.name != "id")
 """The sample columns a save or an import writes."""
+SAMPLE_ORDER = ("campaign_id", "acquired_at", "acquisition_id", "row", "col")
+"""The order of ``Store.samples()``; the streaming readers keep the order of saving."""
+USE_ADBC = True
+"""Read samples through the ADBC drivers where they are installed (tests switch it off)."""
+_SQLITE_ARROW_HELPER = r"""
+import json, sys
+import pyarrow as pa
+import adbc_driver_sqlite.dbapi as driver
+request = json.loads(sys.stdin.readline())
+try:
+    connection = driver.connect(request["path"])
+    cursor = connection.cursor()
+    cursor.adbc_statement.set_options(**{"adbc.sqlite.query.batch_rows": str(request["batch_rows"])})
+    cursor.execute(request["sql"])
+    reader = cursor.fetch_record_batch()
+    with pa.ipc.new_stream(sys.stdout.buffer, reader.schema) as out:
+        for batch in reader:
+            out.write_batch(batch)
+    connection.close()
+except BrokenPipeError:
+    sys.exit(0)
+except Exception as exc:
+    sys.stderr.write((type(exc).__name__ + ": " + str(exc)).replace("\n", " ") + "\n")
+    sys.exit(1)
+"""
+"""Streams a query's result from a SQLite file as Arrow IPC, in a process of its own."""
+
+
+def _arrow_type(column: sa.Column) -> pa.DataType:
+    if isinstance(column.type, UTCDateTime):
+        return pa.timestamp("us", tz="UTC")
+    if isinstance(column.type, sa.Double):
+        return pa.float64()
+    if isinstance(column.type, sa.Boolean):
+        return pa.bool_()
+    if isinstance(column.type, sa.Integer):
+        return pa.int64()
+    return pa.string()
+
+
+SAMPLE_SCHEMA = pa.schema(
+    [pa.field(c.name, _arrow_type(c), nullable=c.nullable) for c in samples_table.c]
+    + [pa.field("campaign_key", pa.string())]
+    + [pa.field(name, pa.float64()) for name in CAMPAIGN_COLUMNS[1:]]
+)
+"""Arrow schema of the sample batches: the samples table plus CAMPAIGN_COLUMNS."""
 
 
 def _migrate_1_to_2(conn: Connection) -> None:
@@ -291,7 +345,9 @@ class SampleFilter:
             labellers=None if labellers is None else tuple(None if n is None else str(n) for n in labellers),
         )
 
-    def conditions(self) -> list[sa.ColumnElement[bool]]:
+    def conditions(self, dialect_name: str = "") -> list[sa.ColumnElement[bool]]:
+        """WHERE conditions; times compare as the dialect stores them, so the conditions
+        also compile with literal values (for the Arrow reader)."""
         s = samples_table.c
         out: list[sa.ColumnElement[bool]] = []
         if self.campaign_ids is not None:
@@ -299,9 +355,9 @@ class SampleFilter:
         if self.label_values is not None:
             out.append(s.label_value.in_(self.label_values))
         if self.start is not None:
-            out.append(s.acquired_at >= _day_start(self.start))
+            out.append(_time_bound(dialect_name, _day_start(self.start), ">="))
         if self.end is not None:
-            out.append(s.acquired_at < _day_start(self.end + timedelta(days=1)))
+            out.append(_time_bound(dialect_name, _day_start(self.end + timedelta(days=1)), "<"))
         if self.labellers is not None:
             names = [n for n in self.labellers if n is not None]
             either = [s.labeller.in_(names)]
@@ -309,6 +365,35 @@ class SampleFilter:
                 either.append(s.labeller.is_(None))
             out.append(sa.or_(*either))
         return out
+
+    def review_conditions(self, dialect_name: str = "") -> list[sa.ColumnElement[bool]]:
+        """The same filter on reviews joined to campaigns (not by labeller: reviews hold
+        the name of whoever saved last, while samples keep each sample's own)."""
+        r, c = reviews_table.c, campaigns_table.c
+        out: list[sa.ColumnElement[bool]] = []
+        if self.campaign_ids is not None:
+            out.append(r.campaign_id.in_(self.campaign_ids))
+        if self.label_values is not None:
+            out.append(c.label_value.in_(self.label_values))
+        if self.start is not None:
+            out.append(_time_bound(dialect_name, _day_start(self.start), ">=", r.acquired_at))
+        if self.end is not None:
+            out.append(
+                _time_bound(dialect_name, _day_start(self.end + timedelta(days=1)), "<", r.acquired_at)
+            )
+        return out
+
+
+def _time_bound(
+    dialect_name: str, when: datetime, op: str, column: sa.Column = samples_table.c.acquired_at
+) -> sa.ColumnElement[bool]:
+    """``acquired_at <op> when`` in the form the dialect stores times."""
+    if dialect_name == "sqlite":  # naive UTC text, compared as text like SQLAlchemy does
+        return sa.type_coerce(column, sa.Text).op(op)(when.astimezone(UTC).strftime("%Y-%m-%d %H:%M:%S.%f"))
+    if dialect_name == "postgresql":
+        bound = sa.cast(sa.literal(when.isoformat(), sa.Text), sa.DateTime(timezone=True))
+        return column.op(op)(bound)
+    return column.op(op)(when)
 
 
 def identity_key(spec: CampaignSpec) -> str:
@@ -352,8 +437,17 @@ def _sqlite_on_connect(dbapi_connection, _record) -> None:
     dbapi_connection.isolation_level = None
     cursor = dbapi_connection.cursor()
     cursor.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")
-    cursor.execute("PRAGMA journal_mode = WAL")
     cursor.execute("PRAGMA foreign_keys = ON")
+    # Switching a file to WAL needs it to itself, and SQLite does not wait for that (no
+    # busy timeout), so several sessions opening a new or pre-WAL file at once take turns.
+    deadline = _monotonic() + BUSY_TIMEOUT_MS / 1000
+    while cursor.execute("PRAGMA journal_mode").fetchone()[0].lower() != "wal":
+        try:
+            cursor.execute("PRAGMA journal_mode = WAL")
+        except sqlite3.OperationalError as exc:
+            if "locked" not in str(exc) or _monotonic() > deadline:
+                raise
+            _sleep(0.02)
     cursor.close()
 
 
@@ -654,44 +748,56 @@ class Store:
     ) -> pd.DataFrame:
         """Samples, one row each, filtered by campaign, label value, acquisition date (UTC,
         start and end inclusive) and labeller (None in ``labellers``: saved without a name);
-        a None filter keeps all. Ends with the CAMPAIGN_COLUMNS. Reads everything into
-        memory: for large datasets use ``sample_chunks``."""
+        a None filter keeps all. Sorted by campaign, acquisition time, acquisition, row and
+        column; ends with the CAMPAIGN_COLUMNS. All in memory: for large datasets use
+        ``sample_batches`` or ``sample_chunks``."""
         where = SampleFilter.of(campaign_ids, label_values, start, end, labellers)
-        return pd.concat(list(self.sample_chunks(where, chunk_rows=None)), ignore_index=True)
+        batches = self.sample_batches(where, fast=False)
+        frame = arrow_to_frame(pa.Table.from_batches(list(batches), schema=SAMPLE_SCHEMA))
+        return frame.sort_values(list(SAMPLE_ORDER), kind="stable", ignore_index=True)
+
+    def sample_batches(
+        self,
+        where: SampleFilter | None = None,
+        batch_rows: int = 65_536,
+        newest_first: bool = False,
+        limit: int | None = None,
+        fast: bool = True,
+    ) -> Iterator[pa.RecordBatch]:
+        """The samples as Arrow record batches of ``batch_rows`` rows (the last may be
+        shorter; at least one, maybe empty) with schema SAMPLE_SCHEMA, in the order they
+        were saved (or the reverse), read by one statement, i.e. one consistent snapshot.
+
+        With ``fast`` (and no ``limit``) the ADBC drivers read straight into Arrow, tens of
+        times faster than Python rows: PostgreSQL in this process, a SQLite file in a
+        helper process (the driver brings its own SQLite library, and two SQLite libraries
+        must never open one file in one process). Otherwise, and where the drivers are not
+        installed, SQLAlchemy reads."""
+        where = where or SampleFilter()
+        route = self._fast_route() if fast and limit is None else None
+        if route == "sqlite":
+            batches = self._sqlite_helper_batches(where, batch_rows, newest_first)
+        elif route == "postgresql":
+            batches = self._postgresql_adbc_batches(where, newest_first)
+        else:
+            batches = self._sqlalchemy_batches(where, batch_rows, newest_first, limit)
+        yield from _rebatch(batches, batch_rows)
 
     def sample_chunks(
-        self, where: SampleFilter | None = None, chunk_rows: int | None = 50_000
+        self, where: SampleFilter | None = None, chunk_rows: int = 65_536
     ) -> Iterator[pd.DataFrame]:
-        """The samples ``samples()`` returns, as frames of at most ``chunk_rows`` rows (all
-        at once for None), read in one statement; always at least one (maybe empty) frame."""
-        query = _samples_query(self._engine.dialect.name, where or SampleFilter())
-        query = query.order_by(*_SAMPLE_ORDER)
-        with self._read() as conn:
-            lookup = _campaign_lookup(conn)
-            if chunk_rows is None:
-                result = conn.execute(query)
-                yield _sample_frame(conn, result.fetchall(), list(result.keys()), lookup)
-                return
-            result = conn.execution_options(stream_results=True, yield_per=chunk_rows).execute(query)
-            keys, empty = list(result.keys()), True
-            for part in result.partitions(chunk_rows):
-                empty = False
-                yield _sample_frame(conn, part, keys, lookup)
-            if empty:
-                yield _sample_frame(conn, [], keys, lookup)
+        """``sample_batches`` as DataFrames with the dtypes of ``samples()``."""
+        for batch in self.sample_batches(where, chunk_rows):
+            yield arrow_to_frame(batch)
 
     def sample_preview(self, where: SampleFilter | None = None, limit: int = 1000) -> pd.DataFrame:
         """The ``limit`` most recently saved samples (newest first), columns as ``samples()``."""
-        query = _samples_query(self._engine.dialect.name, where or SampleFilter())
-        query = query.order_by(samples_table.c.id.desc()).limit(int(limit))
-        with self._read() as conn:
-            lookup = _campaign_lookup(conn)
-            result = conn.execute(query)
-            return _sample_frame(conn, result.fetchall(), list(result.keys()), lookup)
+        batches = list(self.sample_batches(where, max(int(limit), 1), newest_first=True, limit=int(limit)))
+        return arrow_to_frame(pa.Table.from_batches(batches, schema=SAMPLE_SCHEMA))
 
     def count_samples(self, where: SampleFilter | None = None) -> int:
         query = sa.select(sa.func.count()).select_from(samples_table)
-        query = query.where(*(where or SampleFilter()).conditions())
+        query = query.where(*(where or SampleFilter()).conditions(self.backend))
         with self._read() as conn:
             return int(conn.execute(query).scalar_one())
 
@@ -702,17 +808,21 @@ class Store:
             names = list(conn.execute(query).scalars())
         return sorted(n for n in names if n is not None) + ([None] if None in names else [])
 
-    def band_means(self, where: SampleFilter | None = None) -> pd.DataFrame:
+    def band_means(self, where: SampleFilter | None = None, every: int = 1) -> pd.DataFrame:
         """Mean reflectance per label, computed by the database: columns label_value,
-        label_name, n_samples and one per band (NaN where a label has no value)."""
+        label_name, n_samples and one per band (NaN where a label has no value). With
+        ``every`` > 1 only every so many samples (by id, so spread over all saves) count:
+        a systematic sample that keeps a chart of a million samples quick."""
         s = samples_table.c
         means = [sa.func.avg(s[name]).label(name) for name in BAND_COLUMNS]
         query = (
             sa.select(s.label_value, s.label_name, sa.func.count().label("n_samples"), *means)
-            .where(*(where or SampleFilter()).conditions())
+            .where(*(where or SampleFilter()).conditions(self.backend))
             .group_by(s.label_value, s.label_name)
             .order_by(s.label_value, s.label_name)
         )
+        if every > 1:
+            query = query.where(s.id % int(every) == 0)
         with self._read() as conn:
             frame = _frame(conn.execute(query))
         dtypes = {"label_value": "float64", "label_name": "str", "n_samples": "int64"}
@@ -723,7 +833,7 @@ class Store:
         s = samples_table.c
         query = (
             sa.select(s.lon, s.lat, s.label_value, s.label_name)
-            .where(*(where or SampleFilter()).conditions())
+            .where(*(where or SampleFilter()).conditions(self.backend))
             .order_by(s.id.desc())
             .limit(int(limit) * 4)
         )
@@ -736,20 +846,39 @@ class Store:
 
     def counts(self, where: SampleFilter | None = None) -> pd.DataFrame:
         """Samples per campaign, label and acquisition date (UTC): columns campaign_id,
-        label_value, label_name, date, n_acquisitions, n_samples."""
-        s = samples_table.c
-        keys = (s.campaign_id, s.acquisition_id)
-        query = (
-            sa.select(
-                *keys,
-                sa.func.min(s.label_value).label("label_value"),
-                sa.func.min(s.label_name).label("label_name"),
-                sa.func.min(s.acquired_at).label("acquired_at"),
-                sa.func.count().label("n_samples"),
+        label_value, label_name, date, n_acquisitions, n_samples.
+
+        Without a labeller filter the reviews answer (each saved review's n_pixels is its
+        sample count: saves and imports keep it so), which is quick at any size."""
+        where = where or SampleFilter()
+        if where.labellers is None:
+            r, c = reviews_table.c, campaigns_table.c
+            query = (
+                sa.select(
+                    r.campaign_id,
+                    r.acquisition_id,
+                    c.label_value,
+                    c.label_name,
+                    r.acquired_at,
+                    r.n_pixels.label("n_samples"),
+                )
+                .join(campaigns_table, c.id == r.campaign_id)
+                .where(r.status == SAVED, r.n_pixels > 0, *where.review_conditions(self.backend))
             )
-            .where(*(where or SampleFilter()).conditions())
-            .group_by(*keys)
-        )
+        else:
+            s = samples_table.c
+            keys = (s.campaign_id, s.acquisition_id)
+            query = (
+                sa.select(
+                    *keys,
+                    sa.func.min(s.label_value).label("label_value"),
+                    sa.func.min(s.label_name).label("label_name"),
+                    sa.func.min(s.acquired_at).label("acquired_at"),
+                    sa.func.count().label("n_samples"),
+                )
+                .where(*where.conditions(self.backend))
+                .group_by(*keys)
+            )
         with self._read() as conn:
             frame = _frame(conn.execute(query))
         frame = _typed(frame, samples_table, {"n_samples": "int64"})
@@ -772,6 +901,122 @@ class Store:
         with self._read() as conn:
             count, top, revisions = conn.execute(query).one()
         return f"{count}:{top or 0}:{revisions}"
+
+    # --- Arrow readers -------------------------------------------------------------------
+
+    def _fast_route(self) -> str | None:
+        """``sqlite`` or ``postgresql`` when an ADBC driver can read this database, else None."""
+        backend, database = self.backend, self._url.database
+        if not USE_ADBC:
+            return None
+        if backend == "sqlite" and database and database != ":memory:" and not database.startswith("file:"):
+            # Found, never imported here: see sample_batches.
+            return "sqlite" if importlib.util.find_spec("adbc_driver_sqlite") is not None else None
+        if backend == "postgresql":
+            return "postgresql" if importlib.util.find_spec("adbc_driver_postgresql") is not None else None
+        return None
+
+    def _adbc_sql(self, where: SampleFilter, newest_first: bool) -> str:
+        query = sa.select(*_arrow_columns(self.backend)).where(*where.conditions(self.backend))
+        query = query.order_by(samples_table.c.id.desc() if newest_first else samples_table.c.id)
+        return str(query.compile(dialect=self._engine.dialect, compile_kwargs={"literal_binds": True}))
+
+    def _sqlite_helper_batches(
+        self, where: SampleFilter, batch_rows: int, newest_first: bool
+    ) -> Iterator[pa.RecordBatch]:
+        with self._read() as conn:
+            lookup = _campaign_lookup(conn)
+        request = {
+            "path": self._url.database,
+            "sql": self._adbc_sql(where, newest_first),
+            "batch_rows": batch_rows,
+        }
+        helper = subprocess.Popen(
+            [sys.executable, "-c", _SQLITE_ARROW_HELPER],
+            stdin=subprocess.PIPE,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+        )
+        try:
+            helper.stdin.write(json.dumps(request).encode() + b"\n")
+            helper.stdin.close()
+            try:
+                for batch in pa.ipc.open_stream(helper.stdout):
+                    batch, lookup = self._finish_batch(batch, "sqlite", lookup)
+                    yield batch
+            except pa.ArrowInvalid:
+                pass  # no stream: the helper failed; its message follows
+            if helper.wait() != 0:
+                reason = helper.stderr.read().decode(errors="replace").strip().splitlines() or ["it stopped"]
+                raise StoreError(self._message("read", reason[-1]))
+        finally:
+            if helper.poll() is None:
+                helper.kill()
+                helper.wait()
+            for stream in (helper.stdout, helper.stderr):
+                stream.close()
+
+    def _postgresql_adbc_batches(self, where: SampleFilter, newest_first: bool) -> Iterator[pa.RecordBatch]:
+        import adbc_driver_manager
+        import adbc_driver_postgresql.dbapi as driver
+
+        with self._read() as conn:
+            lookup = _campaign_lookup(conn)
+        uri = self._url.set(drivername="postgresql").render_as_string(hide_password=False)
+        try:
+            connection = driver.connect(uri)
+            try:
+                cursor = connection.cursor()
+                cursor.execute(self._adbc_sql(where, newest_first))
+                for batch in cursor.fetch_record_batch():
+                    batch, lookup = self._finish_batch(batch, "postgresql", lookup)
+                    yield batch
+                cursor.close()
+            finally:
+                connection.close()
+        except adbc_driver_manager.Error as exc:
+            raise StoreError(self._message("read", str(exc))) from exc
+
+    def _sqlalchemy_batches(
+        self, where: SampleFilter, batch_rows: int, newest_first: bool, limit: int | None
+    ) -> Iterator[pa.RecordBatch]:
+        query = _samples_query(self.backend, where)
+        query = query.order_by(samples_table.c.id.desc() if newest_first else samples_table.c.id)
+        if limit is not None:
+            query = query.limit(limit)
+        with self._read() as conn:
+            lookup = _campaign_lookup(conn)
+            result = conn.execution_options(stream_results=True, yield_per=batch_rows).execute(query)
+            keys = list(result.keys())
+            for part in result.partitions(batch_rows):
+                frame = _sample_frame(conn, part, keys, lookup)
+                yield pa.RecordBatch.from_pandas(frame, schema=SAMPLE_SCHEMA, preserve_index=False)
+
+    def _finish_batch(
+        self, batch: pa.RecordBatch, backend: str, lookup: pd.DataFrame
+    ) -> tuple[pa.RecordBatch, pd.DataFrame]:
+        """An ADBC batch in SAMPLE_SCHEMA: SQLite's sentinels back to nulls, times parsed,
+        the campaign columns added."""
+        if batch.num_rows == 0:
+            return _empty_batch(), lookup
+        arrays = []
+        for field in SAMPLE_SCHEMA:
+            if field.name in CAMPAIGN_COLUMNS:
+                continue
+            column = batch.column(field.name)
+            if backend == "sqlite":
+                column = _from_sqlite(column, field, samples_table.c[field.name].nullable)
+            arrays.append(column.cast(field.type))
+        ids = pd.Series(batch.column("campaign_id").to_numpy(zero_copy_only=False), dtype="int64")
+        missing = set(ids.unique()) - set(lookup.index)
+        if missing:  # a campaign created after the lookup was read
+            with self._read() as conn:
+                lookup = pd.concat([lookup, _campaign_lookup(conn, missing)])
+        found = lookup.reindex(ids.to_numpy())
+        for name in CAMPAIGN_COLUMNS:
+            values = found[name].to_numpy()
+            arrays.append(pa.array(values, type=SAMPLE_SCHEMA.field(name).type, from_pandas=True))
+        return pa.RecordBatch.from_arrays(arrays, schema=SAMPLE_SCHEMA), lookup
 
     # --- Import ---------------------------------------------------------------------------
 
@@ -884,7 +1129,10 @@ class Store:
 
     def _error_message(self, action: str, exc: SQLAlchemyError) -> str:
         original = exc.orig if isinstance(exc, DBAPIError) else exc
-        lines = str(original).strip().splitlines() or [type(original).__name__]
+        return self._message(action, str(original).strip() or type(original).__name__)
+
+    def _message(self, action: str, text: str) -> str:
+        lines = text.strip().splitlines() or ["unknown error"]
         reason = lines[0].strip().rstrip(".")[:200]
         if self._url.password:
             reason = reason.replace(str(self._url.password), "***")
@@ -1227,10 +1475,6 @@ def _pg_binary_rows(frame: pd.DataFrame) -> bytes | None:
 
 # --- Helpers: reading ---------------------------------------------------------------------
 
-_SAMPLE_ORDER = tuple(
-    samples_table.c[name] for name in ("campaign_id", "acquired_at", "acquisition_id", "row", "col")
-)
-
 
 def _samples_query(dialect_name: str, where: SampleFilter) -> sa.Select:
     """All sample columns; times as UTC text, which pandas parses far faster than the driver."""
@@ -1246,6 +1490,78 @@ def _samples_query(dialect_name: str, where: SampleFilter) -> sa.Select:
     return sa.select(*columns).where(*where.conditions())
 
 
+def _arrow_columns(backend: str) -> list[sa.ColumnElement]:
+    """The sample columns for an ADBC reader. The SQLite driver guesses each column's type
+    from its first values, so missing values come as sentinels it cannot mistake: +inf
+    for numbers, "\\0" for text, 2 for a flag; ``_from_sqlite`` turns them back into nulls."""
+    if backend != "sqlite":
+        return list(samples_table.c)
+    columns: list[sa.ColumnElement] = []
+    for column in samples_table.c:
+        if isinstance(column.type, UTCDateTime):  # naive UTC text -> microseconds since 1970
+            text = sa.type_coerce(column, sa.Text)
+            seconds = sa.cast(sa.func.strftime("%s", text), sa.Integer)
+            fraction = sa.func.substr(sa.func.substr(text, 21).concat("000000"), 1, 6)
+            columns.append((seconds * 1_000_000 + sa.cast(fraction, sa.Integer)).label(column.name))
+        elif not column.nullable:
+            columns.append(column)
+        elif isinstance(column.type, sa.Double):
+            columns.append(sa.func.ifnull(column, sa.literal_column("9e999")).label(column.name))
+        elif isinstance(column.type, sa.Boolean):
+            columns.append(sa.func.ifnull(column, sa.literal_column("2")).label(column.name))
+        else:
+            columns.append(sa.func.ifnull(column, sa.func.char(0)).label(column.name))
+    return columns
+
+
+def _from_sqlite(column: pa.Array, field: pa.Field, nullable: bool) -> pa.Array:
+    if pa.types.is_timestamp(field.type):  # microseconds since 1970, UTC
+        return column.cast(pa.int64()).cast(field.type)
+    if not nullable:
+        return column
+    if pa.types.is_floating(field.type):
+        column = column.cast(pa.float64())
+        return pc.if_else(pc.equal(column, float("inf")), pa.scalar(None, pa.float64()), column)
+    if pa.types.is_boolean(field.type):
+        return pc.if_else(pc.equal(column, 2), pa.scalar(None, column.type), column).cast(pa.bool_())
+    column = column.cast(pa.string())
+    return pc.if_else(pc.equal(column, "\0"), pa.scalar(None, pa.string()), column)
+
+
+def _empty_batch() -> pa.RecordBatch:
+    return pa.RecordBatch.from_pylist([], schema=SAMPLE_SCHEMA)
+
+
+def _rebatch(batches: Iterable[pa.RecordBatch], rows: int) -> Iterator[pa.RecordBatch]:
+    """The same rows in batches of exactly ``rows`` (the last shorter); at least one."""
+    pending: list[pa.RecordBatch] = []
+    count, sent = 0, False
+    for batch in batches:
+        pending.append(batch)
+        count += batch.num_rows
+        while count >= rows:
+            table = pa.Table.from_batches(pending, schema=SAMPLE_SCHEMA).combine_chunks()
+            yield table.slice(0, rows).to_batches()[0] if rows else _empty_batch()
+            rest = table.slice(rows)
+            pending, count, sent = rest.to_batches(), rest.num_rows, True
+    if count or not sent:
+        table = pa.Table.from_batches(pending, schema=SAMPLE_SCHEMA).combine_chunks()
+        batches_out = table.to_batches()
+        yield batches_out[0] if batches_out else _empty_batch()
+
+
+_PANDAS_TYPES = {pa.string(): pd.StringDtype("pyarrow", na_value=np.nan), pa.bool_(): pd.BooleanDtype()}
+
+
+def arrow_to_frame(data: pa.RecordBatch | pa.Table) -> pd.DataFrame:
+    """Sample batches as a DataFrame with the dtypes ``samples()`` has always had."""
+    frame = data.to_pandas(types_mapper=_PANDAS_TYPES.get)
+    for field in SAMPLE_SCHEMA:
+        if pa.types.is_timestamp(field.type):
+            frame[field.name] = frame[field.name].dt.as_unit("us")
+    return frame
+
+
 def _campaign_lookup(conn: Connection, ids: Iterable[int] | None = None) -> pd.DataFrame:
     """CAMPAIGN_COLUMNS by campaign id."""
     c = campaigns_table.c
@@ -1253,17 +1569,10 @@ def _campaign_lookup(conn: Connection, ids: Iterable[int] | None = None) -> pd.D
     if ids is not None:
         query = query.where(c.id.in_([int(i) for i in ids]))
     rows = conn.execute(query).all()
-    frame = pd.DataFrame(
-        {
-            "campaign_key": pd.Series([campaign_key(r.identity_key) for r in rows], dtype="str"),
-            **{
-                f"campaign_{name}": pd.Series([getattr(r, name) for r in rows], dtype="float64")
-                for name in ("min_lon", "min_lat", "max_lon", "max_lat")
-            },
-        },
-        index=pd.Index([r.id for r in rows], dtype="int64"),
-    )
-    return frame
+    columns = {"campaign_key": pd.array([campaign_key(r.identity_key) for r in rows], dtype="str")}
+    for name in ("min_lon", "min_lat", "max_lon", "max_lat"):
+        columns[f"campaign_{name}"] = np.array([getattr(r, name) for r in rows], dtype=np.float64)
+    return pd.DataFrame(columns, index=pd.Index([r.id for r in rows], dtype="int64"))
 
 
 def _sample_frame(conn: Connection, rows: list, keys: list[str], lookup: pd.DataFrame) -> pd.DataFrame:
@@ -1499,20 +1808,18 @@ def _reviews_for_import(conn: Connection, campaign_id: int, rows: pd.DataFrame, 
     ids = rows["acquisition_id"].unique().tolist()
     for start in range(0, len(ids), 500):
         part = ids[start : start + 500]
-        counts.update(
-            conn.execute(
-                sa.select(s.acquisition_id, sa.func.count())
-                .where(s.campaign_id == campaign_id, s.acquisition_id.in_(part))
-                .group_by(s.acquisition_id)
-            ).tuples()
+        counted = conn.execute(
+            sa.select(s.acquisition_id, sa.func.count())
+            .where(s.campaign_id == campaign_id, s.acquisition_id.in_(part))
+            .group_by(s.acquisition_id)
         )
-        reviewed.update(
-            conn.execute(
-                sa.select(r.acquisition_id, r.status).where(
-                    r.campaign_id == campaign_id, r.acquisition_id.in_(part)
-                )
-            ).tuples()
+        counts.update((acquisition_id, n) for acquisition_id, n in counted)
+        statuses = conn.execute(
+            sa.select(r.acquisition_id, r.status).where(
+                r.campaign_id == campaign_id, r.acquisition_id.in_(part)
+            )
         )
+        reviewed.update((acquisition_id, status) for acquisition_id, status in statuses)
     new = []
     for acquisition_id, group in rows.groupby("acquisition_id", sort=False):
         n = counts.get(acquisition_id, 0)

@@ -1,4 +1,9 @@
-"""Dataset page: browse, chart, map, export and prune the saved samples."""
+"""Dataset page: browse, chart, map, export, import and prune the saved samples.
+
+Built for a million samples: the database counts, averages and picks the rows shown
+(cached until the data changes), and export files are built only when a download
+button is clicked, streamed from the database in pieces.
+"""
 
 from __future__ import annotations
 
@@ -6,14 +11,48 @@ import altair as alt
 import streamlit as st
 
 from labeller import export
+from labeller.store import SampleFilter, Store
 from pages import ui
 
-META_COLUMNS = ["campaign_id", "label_value", "label_name", "acquired_at", "row", "col", "lon", "lat",
-                "cloud_cover", "source", "collection"]
+META_COLUMNS = [
+    "campaign_id",
+    "label_value",
+    "label_name",
+    "acquired_at",
+    "row",
+    "col",
+    "lon",
+    "lat",
+    "cloud_cover",
+    "source",
+    "collection",
+    "labeller",
+]
+PREVIEW_ROWS = 1000
+MAP_POINTS = 5000
+MEAN_OF_AT_MOST = 200_000
+"""Beyond this many samples the mean spectra use every n-th sample (a systematic sample)."""
+NO_NAME = "(no name)"
+IMPORT_ROUND = "_import_round"
 
 
 def label_text(value: float, name: str | None) -> str:
     return f"{value:g} {name}".strip() if name else f"{value:g}"
+
+
+@st.cache_data(show_spinner="Reading the samples…", max_entries=32)
+def summary(_store: Store, database: str, version: str, key: str, _where: SampleFilter) -> dict:
+    """What the page shows of the filtered samples; recomputed only when the data changes."""
+    count = _store.count_samples(_where)
+    every = -(-count // MEAN_OF_AT_MOST) if count > MEAN_OF_AT_MOST else 1
+    return {
+        "count": count,
+        "every": every,
+        "means": _store.band_means(_where, every),
+        "points": _store.sample_points(_where, MAP_POINTS),
+        "preview": _store.sample_preview(_where, PREVIEW_ROWS),
+        "counts": _store.counts(_where),
+    }
 
 
 @st.dialog("Delete for good?")
@@ -25,22 +64,29 @@ def confirm_delete(what: str, action) -> None:
             st.rerun()
 
 
-def filters(campaigns) -> tuple:
+def filters(campaigns, labellers: list[str | None]) -> SampleFilter:
     ids = campaigns["id"].tolist()
-    names = {row.id: f"{row.id}: label {label_text(row.label_value, row.label_name)} · {row.source}"
-             for row in campaigns.itertuples()}
-    left, middle, right = st.columns(3)
-    chosen = left.multiselect("Campaigns", ids, format_func=names.get, placeholder="all")
+    names = {
+        row.id: f"{row.id}: label {label_text(row.label_value, row.label_name)} · {row.source}"
+        for row in campaigns.itertuples()
+    }
+    first, second, third, fourth = st.columns(4)
+    chosen = first.multiselect("Campaigns", ids, format_func=names.get, placeholder="all")
     labels = sorted(campaigns["label_value"].unique().tolist())
-    chosen_labels = middle.multiselect("Labels", labels, format_func=lambda v: f"{v:g}", placeholder="all")
-    period = right.date_input("Acquired between", value=(), format="YYYY-MM-DD")
+    chosen_labels = second.multiselect("Labels", labels, format_func=lambda v: f"{v:g}", placeholder="all")
+    period = third.date_input("Acquired between", value=(), format="YYYY-MM-DD")
     start, end = (period + (None, None))[:2] if isinstance(period, tuple) else (period, None)
-    return chosen or None, chosen_labels or None, start, end
+    people = fourth.multiselect(
+        "Labellers", labellers, format_func=lambda n: NO_NAME if n is None else n, placeholder="all"
+    )
+    return SampleFilter.of(chosen or None, chosen_labels or None, start, end, people or None)
 
 
-def charts(samples) -> None:
-    spectra = export.mean_spectra(samples)
-    spectra["label"] = [label_text(v, n) for v, n in zip(spectra.label_value, spectra.label_name, strict=True)]
+def charts(means, points, count: int, every: int) -> None:
+    spectra = export.spectra_long(means)
+    spectra["label"] = [
+        label_text(v, n) for v, n in zip(spectra.label_value, spectra.label_name, strict=True)
+    ]
     chart = (
         alt.Chart(spectra)
         .mark_line(point=True)
@@ -53,58 +99,158 @@ def charts(samples) -> None:
     )
     left, right = st.columns(2)
     left.markdown("**Mean spectrum per label**")
-    left.altair_chart(chart, use_container_width=True)
+    left.altair_chart(chart, width="stretch")
+    if every > 1:
+        left.caption(
+            f"Means of every {every}th sample ({count // every:,} of {count:,}), spread over all saves."
+        )
     right.markdown("**Sample locations**")
-    right.map(samples.drop_duplicates(["lon", "lat"]), latitude="lat", longitude="lon", size=8)
+    right.map(points, latitude="lat", longitude="lon", size=8)
+    if count > len(points):
+        right.caption(f"The {len(points):,} most recent distinct locations of {count:,} samples.")
 
 
-def downloads(samples) -> None:
-    left, right, _ = st.columns([1, 1, 2])
-    left.download_button("Download CSV", export.to_csv_bytes(samples), "s2_pixel_labels.csv", "text/csv",
-                         use_container_width=True)
-    right.download_button("Download Parquet", export.to_parquet_bytes(samples), "s2_pixel_labels.parquet",
-                          "application/vnd.apache.parquet", use_container_width=True)
+def downloads(store: Store, where: SampleFilter, campaigns, count: int) -> None:
+    """Four buttons; each file is built from the database only when its button is clicked."""
+    st.markdown("**Download** (built when you click; a million samples take a few seconds)")
+    files = [
+        ("Download CSV", "csv", "text/csv", lambda: export.to_csv_bytes(store.sample_batches(where))),
+        (
+            "Download Parquet",
+            "parquet",
+            "application/vnd.apache.parquet",
+            lambda: export.to_parquet_bytes(store.sample_batches(where), campaigns),
+        ),
+        (
+            "Download GeoJSON",
+            "geojson",
+            "application/geo+json",
+            lambda: export.to_geojson_bytes(store.sample_batches(where)),
+        ),
+        (
+            "Download ML-ready Parquet",
+            "ml.parquet",
+            "application/vnd.apache.parquet",
+            lambda: export.to_ml_parquet_bytes(store.sample_batches(where), campaigns),
+        ),
+    ]
+    helps = {
+        "Download Parquet": "Typed columns with units, wavelengths and CRS in the file; import it elsewhere.",
+        "Download GeoJSON": "Points in WGS84 with every column as properties.",
+        "Download ML-ready Parquet": "With grouping keys (campaign, acquisition, native 20 m and 60 m pixel) "
+        "so that a train/test split can keep neighbours together.",
+    }
+    too_big = count > export.GEOJSON_MAX_ROWS
+    for column, (label, suffix, mime, build) in zip(st.columns(len(files)), files, strict=True):
+        disabled = suffix == "geojson" and too_big
+        column.download_button(
+            label,
+            data=_reporting(build),
+            file_name=f"s2_pixel_labels.{suffix}",
+            mime=mime,
+            on_click="ignore",
+            width="stretch",
+            disabled=disabled,
+            help=(
+                f"GeoJSON is offered up to {export.GEOJSON_MAX_ROWS:,} samples; filter, or use Parquet."
+                if disabled
+                else helps.get(label)
+            ),
+        )
 
 
-def prune(store, campaigns) -> None:
+def _reporting(build):
+    """The builder, with its failure logged (the browser only says the download failed)."""
+
+    def run() -> bytes:
+        try:
+            return build()
+        except Exception as error:
+            ui.log.error("Download failed: %s", ui.message_for(error))
+            raise
+
+    return run
+
+
+def importer(store: Store, expanded: bool) -> None:
+    with st.expander("Import a Parquet export", expanded=expanded):
+        st.caption(
+            "Merge samples exported on another machine (Download Parquet). Campaigns are matched by "
+            "area and label; samples already here are left as they are, so importing twice adds nothing."
+        )
+        key = f"import_file_{st.session_state.get(IMPORT_ROUND, 0)}"
+        uploaded = st.file_uploader("Parquet export", type=["parquet"], key=key)
+        st.button("Import", disabled=uploaded is None, on_click=ui.callback(import_file), args=(store, key))
+
+
+def import_file(store: Store, key: str) -> None:
+    uploaded = st.session_state.get(key)
+    if uploaded is None:
+        return
+    report = store.import_samples(uploaded.getvalue())
+    ui.flash(f"Imported {uploaded.name}: {report.describe()}", kind="success")
+    st.session_state[IMPORT_ROUND] = st.session_state.get(IMPORT_ROUND, 0) + 1  # a fresh uploader
+
+
+def prune(store: Store, campaigns) -> None:
     with st.expander("Delete a campaign or one saved image"):
         ids = campaigns["id"].tolist()
         campaign_id = st.selectbox("Campaign", ids, key="delete_campaign")
         if st.button("Delete this campaign…"):
-            confirm_delete(f"campaign {campaign_id} with all its reviews and samples",
-                           lambda: store.delete_campaign(campaign_id))
+            confirm_delete(
+                f"campaign {campaign_id} with all its reviews and samples",
+                lambda: store.delete_campaign(campaign_id),
+            )
         reviews = store.reviews(campaign_id) if campaign_id is not None else {}
         choices = sorted(reviews, key=lambda k: reviews[k].acquired_at)
         acquisition = st.selectbox(
-            "Reviewed image", choices, key="delete_review",
-            format_func=lambda k: f"{reviews[k].acquired_at:%Y-%m-%d %H:%M} · {reviews[k].status}, "
-                                  f"{reviews[k].n_pixels} pixels",
+            "Reviewed image",
+            choices,
+            key="delete_review",
+            format_func=lambda k: (
+                f"{reviews[k].acquired_at:%Y-%m-%d %H:%M} · {reviews[k].status}, "
+                f"{reviews[k].n_pixels} pixels" + (f" · {reviews[k].labeller}" if reviews[k].labeller else "")
+            ),
         )
         if acquisition and st.button("Delete this image's review…"):
-            confirm_delete(f"the review of {acquisition} and its samples",
-                           lambda: store.delete_review(campaign_id, acquisition))
+            confirm_delete(
+                f"the review of {acquisition} and its samples",
+                lambda: store.delete_review(campaign_id, acquisition),
+            )
 
 
 def page() -> None:
     st.title("Dataset")
+    ui.show_flashes()
+    ui.storage_warning()
     store = ui.get_store()
     campaigns = store.campaigns()
     if campaigns.empty:
-        st.info("No campaigns yet. Label some pixels on the Label page first.")
+        st.info("No campaigns yet. Label some pixels on the Label page first, or import an export.")
+        importer(store, expanded=True)
         return
     st.markdown("**Campaigns**")
-    st.dataframe(campaigns, hide_index=True, use_container_width=True)
-    samples = store.samples(*filters(campaigns))
-    st.metric("Samples", f"{len(samples):,}")
-    if samples.empty:
+    st.dataframe(campaigns, hide_index=True, width="stretch")
+    where = filters(campaigns, store.labellers())
+    shown = summary(store, store.display_url(), store.data_version(), repr(where), where)
+    count = shown["count"]
+    st.metric("Samples", f"{count:,}")
+    if count == 0:
         st.info("No samples match these filters.")
     else:
         with st.expander("Counts per campaign, label and date", expanded=False):
-            st.dataframe(store.counts(), hide_index=True, use_container_width=True)
-        st.dataframe(samples[META_COLUMNS + export.band_columns(samples)], hide_index=True,
-                     use_container_width=True, height=300)
-        charts(samples)
-        downloads(samples)
+            st.dataframe(shown["counts"], hide_index=True, width="stretch")
+        preview = shown["preview"]
+        if count > len(preview):
+            st.caption(
+                f"The {len(preview):,} most recently saved of {count:,} samples; download them all below."
+            )
+        st.dataframe(
+            preview[META_COLUMNS + export.band_columns(preview)], hide_index=True, width="stretch", height=300
+        )
+        charts(shown["means"], shown["points"], count, shown["every"])
+        downloads(store, where, campaigns, count)
+    importer(store, expanded=False)
     prune(store, campaigns)
 
 

@@ -28,8 +28,9 @@ def _store_for(url: str) -> Store:
 
 
 def get_store() -> Store:
-    """The label store of this process (one engine per URL)."""
-    settings = Settings.from_env()
+    """The label store of this process (one engine per URL): ``[connections.labels] url``
+    in the secrets, else LABELLER_DATABASE_URL, else a SQLite file in the data folder."""
+    settings = app_settings()
     return _store_for(settings.database_url or Store.sqlite_url(settings.data_dir))
 
 
@@ -96,3 +97,101 @@ def drawing_map(fmap, key: str, feature_group, center, zoom: int) -> None:
         center=center,
         zoom=zoom,
     )
+
+
+# --- Settings, storage warning and the labeller's name (issue 5) ----------------------------
+
+EPHEMERAL_WARNING = (
+    "Labels are being saved to a SQLite file on this server's disk, and Streamlit Community Cloud "
+    "erases that disk whenever the app restarts, sleeps or is redeployed. Download your samples "
+    "(Dataset page) before you stop, or set `[connections.labels] url` in the app's Secrets to a "
+    "hosted PostgreSQL database (see docs/deploy.md)."
+)
+LABELLER_PARAM = "labeller"
+"""Query parameter that keeps the labeller's name in the page address."""
+_LABELLER_STATE, _LABELLER_WIDGET = "_labeller_name", "labeller_name_input"
+
+
+def secrets_dict() -> dict:
+    """``st.secrets`` as a plain dict; empty when there is no secrets file (AppTest, local)."""
+    try:
+        return st.secrets.to_dict()
+    except (FileNotFoundError, KeyError) as error:
+        if getattr(error, "error_id", None) == "failed-parsing-secrets-file":
+            from labeller.errors import StoreError
+
+            raise StoreError(
+                "The app's secrets (.streamlit/secrets.toml, or Secrets in the Community Cloud app "
+                "settings) are not valid TOML. Fix them and reload the page."
+            ) from None
+        return {}
+
+
+def app_settings() -> Settings:
+    """Settings from the secrets and the environment (see labeller.settings)."""
+    return Settings.resolve(secrets=secrets_dict())
+
+
+def storage_warning() -> None:
+    """Warn on the page when saved labels would not survive a restart of the server."""
+    if app_settings().is_ephemeral():
+        st.warning(EPHEMERAL_WARNING, icon="⚠️")
+
+
+def labeller_name(where=None) -> str | None:
+    """The name this browser session labels under, from a text box (in the sidebar by
+    default) and remembered in the page address (``?labeller=``), so a reload or a
+    bookmark keeps it. None when no usable name is given (the reason is shown)."""
+    from labeller.errors import InvalidInputError
+    from labeller.store import MAX_LABELLER, clean_labeller
+
+    where = st.sidebar if where is None else where
+    if _LABELLER_STATE not in st.session_state:
+        st.session_state[_LABELLER_STATE] = st.query_params.get(LABELLER_PARAM, "")
+    st.session_state[_LABELLER_WIDGET] = st.session_state[_LABELLER_STATE]
+    where.text_input(
+        "Your name",
+        key=_LABELLER_WIDGET,
+        max_chars=MAX_LABELLER,
+        on_change=_keep_labeller_name,
+        placeholder="e.g. Ana",
+        help="Stored with every image you save or skip, so a team's labels can be told apart.",
+    )
+    try:
+        name = clean_labeller(st.session_state[_LABELLER_STATE])
+    except InvalidInputError as error:
+        where.error(str(error), icon="⚠️")
+        name = None
+    if name:
+        if st.query_params.get(LABELLER_PARAM) != name:
+            st.query_params[LABELLER_PARAM] = name
+    elif LABELLER_PARAM in st.query_params:
+        del st.query_params[LABELLER_PARAM]
+    return name
+
+
+def _keep_labeller_name() -> None:
+    st.session_state[_LABELLER_STATE] = st.session_state[_LABELLER_WIDGET]
+
+
+# --- image sources (issue 4) ----------------------------------------------------------------
+
+
+def scene_cache():
+    """The disk cache of fetched scenes, in the data folder, bounded by the settings."""
+    from labeller.scene_cache import SceneCache
+
+    settings = app_settings()
+    return SceneCache(settings.scene_cache_dir, settings.scene_cache_mb)
+
+
+@contextmanager
+def reporting(source, show: Callable[[str], None]):
+    """Show a source's waits and retries (e.g. "rate limited, retrying in 3 s") while the
+    block runs, for sources that report them."""
+    hook = getattr(source, "reporting", None)
+    if hook is None:
+        yield
+        return
+    with hook(show):
+        yield

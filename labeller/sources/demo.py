@@ -789,6 +789,8 @@ class DemoSource:
     key = "demo"
     title = "Demo (offline, synthetic)"
     collection = L1C
+    cache_id = None
+    """Scenes are computed faster than a disk read: no disk cache."""
 
     def acquisitions(
         self,

@@ -123,6 +123,8 @@ class AppServer:
     data_dir: Path
     log_path: Path
     port: int = field(default_factory=free_port)
+    extra_env: dict[str, str] = field(default_factory=dict)
+    """More environment for the app, e.g. a fake Sentinel Hub's URLs and credentials."""
     process: subprocess.Popen | None = None
     started_in: float = 0.0
 
@@ -143,7 +145,7 @@ class AppServer:
             "--browser.gatherUsageStats", "false", "--server.fileWatcherType", "none",
             "--global.developmentMode", "false",
         ]
-        env = os.environ | {"LABELLER_DATA_DIR": str(self.data_dir), "PYTHONUNBUFFERED": "1"}
+        env = os.environ | {"LABELLER_DATA_DIR": str(self.data_dir), "PYTHONUNBUFFERED": "1"} | self.extra_env
         env.pop("LABELLER_DATABASE_URL", None)  # always the fresh SQLite file in data_dir
         began = time.monotonic()
         with self.log_path.open("wb") as log:
