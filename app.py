@@ -10,6 +10,13 @@ st.set_page_config(page_title="S2 Pixel Labeller", page_icon=":material/satellit
 # Less empty space above the page, so the enlarged image fits a laptop screen.
 st.html("<style>[data-testid='stMainBlockContainer']{padding-top:2.5rem}</style>")
 
+from pages import ui  # noqa: E402 - after set_page_config
+
+# Shared by both pages: who is labelling (sidebar, kept in the URL) and a warning when
+# labels would sit on a disk that does not survive a restart.
+ui.labeller_name()
+ui.storage_warning()
+
 navigation = st.navigation(
     [
         st.Page("pages/label.py", title="Label", icon=":material/ads_click:", url_path="label", default=True),

@@ -58,6 +58,8 @@ class LabellingSession:
         self.factor = render.upscale_factor(*self.aoi.shape)
         self.loader = SceneLoader(source, self.aoi, cache)
         self.prefetching = prefetch
+        self.labeller: str | None = None
+        """Who labels in this session; stored with each review and sample."""
         self._bases: dict[tuple[str, str], np.ndarray] = {}
         self._prefetch()
 
@@ -158,14 +160,16 @@ class LabellingSession:
 
     def save_and_next(self) -> Review:
         """Store the selected valid pixels' spectra for the current acquisition, then advance."""
-        review = self.store.save(self.campaign.id, self.aoi, self.scene(), sorted(self.selectable()))
+        review = self.store.save(
+            self.campaign.id, self.aoi, self.scene(), sorted(self.selectable()), labeller=self.labeller
+        )
         self.reviews[review.acquisition_id] = review
         self.go(self.index + 1)
         return review
 
     def skip(self) -> Review:
         """Record the current acquisition as skipped (no spectra), then advance."""
-        review = self.store.skip(self.campaign.id, self.current)
+        review = self.store.skip(self.campaign.id, self.current, labeller=self.labeller)
         self.reviews[review.acquisition_id] = review
         self.go(self.index + 1)
         return review

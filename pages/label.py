@@ -239,7 +239,7 @@ def on_jump() -> None:
 @ui.callback
 def change_setup() -> None:
     st.session_state.pop(SESSION, None)
-    st.query_params.clear()
+    st.query_params.pop("campaign", None)
 
 
 def acquisition_label(labelling: LabellingSession, i: int) -> str:
@@ -255,6 +255,7 @@ def acquisition_label(labelling: LabellingSession, i: int) -> str:
 @st.fragment
 def labelling_loop() -> None:
     labelling = session()
+    labelling.labeller = ui.current_labeller()
     ui.show_flashes()
     progress = labelling.progress()
     st.progress(

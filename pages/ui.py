@@ -170,6 +170,17 @@ def labeller_name(where=None) -> str | None:
     return name
 
 
+def current_labeller() -> str | None:
+    """The name typed in the sidebar box (see ``labeller_name``), or None."""
+    from labeller.errors import InvalidInputError
+    from labeller.store import clean_labeller
+
+    try:
+        return clean_labeller(st.session_state.get(_LABELLER_STATE) or "")
+    except InvalidInputError:
+        return None
+
+
 def _keep_labeller_name() -> None:
     st.session_state[_LABELLER_STATE] = st.session_state[_LABELLER_WIDGET]
 

@@ -175,3 +175,18 @@ def test_change_setup_returns_to_the_form_and_keeps_the_saved_data(app, fake_ima
     press(app, "Start")  # same AOI, label, source: the campaign resumes after the skipped image
     resumed = app.session_state["labelling"]
     assert resumed.campaign.id == labelling.campaign.id and resumed.index == 1
+
+
+def test_labeller_name_is_kept_in_the_url_and_stored_with_samples(app, fake_image):
+    app.text_input(key="labeller_name_input").set_value("Ana")
+    app.run()
+    labelling = start_campaign(app, label="9")
+    rows, cols = labelling.aoi.shape
+    valid_rows, valid_cols = np.nonzero(labelling.scene().valid)
+    fake_image.click_pixel(int(valid_rows[0]), int(valid_cols[0]), rows, cols)
+    app.run()
+    press(app, "Save & next")
+    press(app, "Skip (overcast)")
+    samples = labelling.store.samples(campaign_ids=[labelling.campaign.id])
+    assert samples["labeller"].tolist() == ["Ana"]
+    assert {r.labeller for r in labelling.store.reviews(labelling.campaign.id).values()} == {"Ana"}

@@ -25,8 +25,9 @@ def selected(n: int) -> re.Pattern:
     return re.compile(rf"(?<!\d){n} pixels? selected")
 
 
-def start(page, url, label_value: str, bbox=None):
-    open_app(page, url)
+def start(page, url, label_value: str, bbox=None, navigate=True):
+    if navigate:
+        open_app(page, url)
     if bbox:
         for label, value in zip(BOX, bbox, strict=True):
             fill_number(page, label, value)
@@ -41,16 +42,22 @@ def start(page, url, label_value: str, bbox=None):
 
 
 def test_reload_mid_campaign_resumes_with_saved_work_and_selection(app, page):
-    rows, cols = start(page, app.url, "5")
+    open_app(page, app.url)
+    name = page.get_by_role("textbox", name="Your name")
+    name.fill("Ana")
+    name.press("Enter")
+    expect_text(page, "Label Sentinel-2 pixels")
+    rows, cols = start(page, app.url, "5", navigate=False)
     click_image_pixel(page, rows // 2, cols // 2, rows, cols)
     expect_text(page, selected(1))
     click_button(page, "Save & next")
     expect_text(page, re.compile(r"1 of \d+ reviewed, 1 pixels? saved"))
     click_image_pixel(page, 1, 1, rows, cols)  # selected, not yet saved
     expect_text(page, selected(2))
-    assert "campaign=" in page.url
+    assert "campaign=" in page.url and "labeller=Ana" in page.url
 
     page.reload()
+    assert page.get_by_role("textbox", name="Your name").input_value() == "Ana"
     expect_text(page, re.compile(r"1 of \d+ reviewed, 1 pixels? saved"))
     expect_text(page, re.compile(r"2 of \d+ · "))
     expect_text(page, selected(2))  # nothing selected was lost either
