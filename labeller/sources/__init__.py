@@ -36,12 +36,14 @@ def collections_of(key: str) -> list[str]:
 
 
 def make_source(
-    key: str, collection_id: str | None = None, credentials: Credentials | None = None
+    key: str, collection_id: str | None = None, credentials: Credentials | None = None, *, origin: str = ""
 ) -> ImageSource:
     """A ready source for a key from ``source_titles`` and one of its ``collections_of``.
 
     Sentinel Hub and CDSE without ``credentials`` take them from the environment and
     raise a SourceError (CredentialsMissingError) saying where to put them if there are none.
+    ``origin`` (from ``resolve_credentials``) names where given credentials came from, for
+    error messages.
     """
     _check_key(key)
     collection_id = collection_id or L1C.id
@@ -54,7 +56,7 @@ def make_source(
         return DemoSource()
     from labeller.sources import sentinelhub
 
-    return sentinelhub.make_source(key, collection_id, credentials)
+    return sentinelhub.make_source(key, collection_id, credentials, origin=origin)
 
 
 def _check_key(key: str) -> None:

@@ -411,7 +411,6 @@ class SentinelHubSource:
         self.status = status
         self.page_size = page_size
         self.max_wait = max_wait
-        self._credentials = credentials
         self._origin = origin or "as given"
         self._config = SHConfig(
             use_defaults=True,

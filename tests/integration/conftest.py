@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import multiprocessing
+import sys
+import types
 from pathlib import Path
 
 import pytest
@@ -33,3 +35,10 @@ def pg_url():
 
 # Sentinel Hub / CDSE sources against the local fake server (tests/fakes).
 from tests.fakes.fixtures import fake_sh, make_sh_source, sh_environment  # noqa: E402, F401
+
+
+@pytest.fixture
+def plain_main(monkeypatch):
+    """A bare ``__main__`` while child processes start. Streamlit's AppTest leaves its script
+    as ``__main__``, and multiprocessing would run that script again in every child."""
+    monkeypatch.setitem(sys.modules, "__main__", types.ModuleType("__main__"))

@@ -234,3 +234,36 @@ def test_partial_coverage_pixels_cannot_be_selected_or_saved(real, fake_sh, make
     session.toggle((50, 50))
     session.save_and_next()
     assert store.count_samples() == 1
+
+
+def test_a_single_output_comes_back_as_one_tiff(fake_sh):
+    """The fake's TIFF answer, through sentinelhub-py's own ``get_data`` path."""
+    from sentinelhub import CRS, BBox, DataCollection, MimeType, SentinelHubRequest, SHConfig
+
+    config = SHConfig(
+        use_defaults=True,
+        sh_client_id=fake_sh.client_id,
+        sh_client_secret=fake_sh.client_secret,
+        sh_base_url=fake_sh.url,
+        sh_token_url=fake_sh.token_url,
+    )
+    collection = DataCollection.SENTINEL2_L1C.define_from("LABELLER_S2_L1C", service_url=None)
+    script = (
+        '//VERSION=3\nfunction setup() {\n  return {\n    input: [{ bands: ["B04", "B03", "B02"] }],\n'
+        '    output: [\n      { id: "default", bands: 3, sampleType: "FLOAT32" }\n    ]\n  };\n}\n'
+        "function evaluatePixel(s) {\n  return {\n    default: [s.B04, s.B03, s.B02]\n  };\n}\n"
+    )
+    demo = DemoSource()
+    acquisition = demo.acquisitions(AOI, START, END)[0]
+    request = SentinelHubRequest(
+        evalscript=script,
+        input_data=[SentinelHubRequest.input_data(collection, time_interval=(acquisition.time.date(),) * 2)],
+        responses=[SentinelHubRequest.output_response("default", MimeType.TIFF)],
+        bbox=BBox(AOI.utm_bounds, crs=CRS(AOI.epsg)),
+        size=(AOI.cols, AOI.rows),
+        config=config,
+    )
+    image = request.get_data()[0]
+    assert image.dtype == np.float32 and image.shape == (*AOI.shape, 3)
+    np.testing.assert_array_equal(image, demo.scene(AOI, acquisition).bands[..., [3, 2, 1]])
+    assert fake_sh.counts == {"token": 1, "process": 1}

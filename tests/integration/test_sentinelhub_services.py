@@ -192,3 +192,9 @@ def test_cdse_uses_its_token_path_and_base_url(fake_sh, monkeypatch):
     assert fake_sh.path_counts["/auth/realms/main/protocol/openid-connect/token"] == 0
     assert fake_sh.counts["process"] == 1
     assert fake_sh.bodies["token"][0] == {"grant_type": "client_credentials", "client_id": CLIENT_ID}
+
+
+def test_nothing_is_written_to_the_config_home(sh_environment, fake_sh, make_sh_source):
+    source = make_sh_source()
+    source.scene(AOI, source.acquisitions(AOI, date(2020, 6, 1), date(2020, 6, 30))[0])
+    assert not any(sh_environment.iterdir()), "sentinelhub-py created no config file"
