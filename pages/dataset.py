@@ -222,7 +222,6 @@ def prune(store: Store, campaigns) -> None:
 def page() -> None:
     st.title("Dataset")
     ui.show_flashes()
-    ui.storage_warning()
     store = ui.get_store()
     campaigns = store.campaigns()
     if campaigns.empty:

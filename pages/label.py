@@ -324,7 +324,8 @@ def load_scene(labelling: LabellingSession):
             scene = labelling.scene()
     except LabellerError as error:
         waiting.error(f"{error} Your selection is kept.", icon=":material/warning:")
-        st.button("Retry", on_click=lambda: None)
+        if getattr(error, "retryable", True):
+            st.button("Retry", on_click=lambda: None)
         return None
     waiting.empty()
     return scene

@@ -76,5 +76,7 @@ def chosen_source() -> ImageSource:
 
 def source_for(key: str, collection: str | None) -> ImageSource:
     """A source by key and collection, with this session's credentials where needed."""
-    credentials = credentials_for(key)[0] if source_needs_credentials(key) else None
-    return make_source(key, collection, credentials)
+    if not source_needs_credentials(key):
+        return make_source(key, collection)
+    credentials, origin = credentials_for(key)
+    return make_source(key, collection, credentials, origin=origin)
