@@ -14,8 +14,9 @@ from pages import ui  # noqa: E402 - after set_page_config
 
 # Shared by both pages: who is labelling (sidebar, kept in the URL) and a warning when
 # labels would sit on a disk that does not survive a restart.
-ui.labeller_name()
-ui.storage_warning()
+with ui.showing_errors():
+    ui.labeller_name()
+    ui.storage_warning()
 
 navigation = st.navigation(
     [

@@ -8,6 +8,7 @@ outgrows its size limit.
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import json
 import logging
@@ -46,7 +47,8 @@ class SceneCache:
         try:
             with np.load(path, allow_pickle=False) as data:
                 scene = _scene_from(data)
-            os.utime(path)  # mark as recently used
+            with contextlib.suppress(FileNotFoundError):
+                os.utime(path)  # mark as recently used
             return scene
         except FileNotFoundError:
             return None
@@ -56,25 +58,43 @@ class SceneCache:
             return None
 
     def put(self, key: str, scene: Scene) -> None:
-        self.folder.mkdir(parents=True, exist_ok=True)
+        """Keep a scene. Best effort: a full or read-only disk only costs a later re-fetch."""
         path = self.folder / f"{key}.npz"
-        partial = path.with_suffix(f".{threading.get_ident()}.part")
-        with open(partial, "wb") as handle:
-            np.savez(handle, **_arrays_of(scene))
-        os.replace(partial, path)  # atomic: readers never see half a file
-        self._evict()
+        partial = path.with_suffix(f".{os.getpid()}.{threading.get_ident()}.part")
+        try:
+            self.folder.mkdir(parents=True, exist_ok=True)
+            with open(partial, "wb") as handle:
+                np.savez(handle, **_arrays_of(scene))
+            os.replace(partial, path)  # atomic: readers never see half a file
+            self._evict()
+        except OSError as error:
+            log.warning("could not keep scene %s in the cache: %s", key, error)
+            partial.unlink(missing_ok=True)
 
     def size_bytes(self) -> int:
-        return sum(p.stat().st_size for p in self.folder.glob("*.npz"))
+        return sum(size for _, _, size in self._entries())
+
+    def _entries(self) -> list[tuple[float, Path, int]]:
+        """(last used, path, bytes) of each entry; entries another process removes meanwhile
+        are left out."""
+        entries = []
+        for path in self.folder.glob("*.npz"):
+            try:
+                info = path.stat()
+            except FileNotFoundError:
+                continue
+            entries.append((info.st_mtime, path, info.st_size))
+        return sorted(entries)
 
     def _evict(self) -> None:
         with self._lock:
-            files = sorted(self.folder.glob("*.npz"), key=lambda p: p.stat().st_mtime)
-            total = sum(p.stat().st_size for p in files)
-            while files and total > self.limit_bytes:
-                oldest = files.pop(0)
-                total -= oldest.stat().st_size
-                oldest.unlink(missing_ok=True)
+            entries = self._entries()
+            total = sum(size for _, _, size in entries)
+            for _, path, size in entries:
+                if total <= self.limit_bytes:
+                    break
+                path.unlink(missing_ok=True)
+                total -= size
 
 
 def _arrays_of(scene: Scene) -> dict[str, np.ndarray]:

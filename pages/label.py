@@ -221,8 +221,12 @@ def on_image_click() -> None:
 
 
 @ui.callback
-def act(action: str) -> None:
+def act(action: str, shown_index: int) -> None:
+    """A button of the loop. Ignored when the image has changed since the page showed it
+    (a quick second click on Save & next must not save the next image unseen)."""
     labelling = session()
+    if labelling is None or labelling.index != shown_index:
+        return
     {
         "save": labelling.save_and_next,
         "skip": labelling.skip,
@@ -255,6 +259,8 @@ def acquisition_label(labelling: LabellingSession, i: int) -> str:
 @st.fragment
 def labelling_loop() -> None:
     labelling = session()
+    if labelling is None:  # "Change set-up" ended the session: the whole page changes
+        st.rerun(scope="app")
     labelling.labeller = ui.current_labeller()
     ui.show_flashes()
     progress = labelling.progress()
@@ -285,17 +291,29 @@ def nav_buttons(labelling: LabellingSession) -> None:
         use_container_width=True,
         disabled=finished,
         on_click=act,
-        args=("save",),
+        args=("save", labelling.index),
         help="Store the selected pixels' spectra for this image",
     )
-    st.button("Skip (overcast)", use_container_width=True, disabled=finished, on_click=act, args=("skip",))
-    st.button("Back", use_container_width=True, disabled=labelling.index == 0, on_click=act, args=("back",))
+    st.button(
+        "Skip (overcast)",
+        use_container_width=True,
+        disabled=finished,
+        on_click=act,
+        args=("skip", labelling.index),
+    )
+    st.button(
+        "Back",
+        use_container_width=True,
+        disabled=labelling.index == 0,
+        on_click=act,
+        args=("back", labelling.index),
+    )
     st.button(
         "Clear selection",
         use_container_width=True,
         disabled=not labelling.selection,
         on_click=act,
-        args=("clear",),
+        args=("clear", labelling.index),
     )
     count = len(labelling.acquisitions)
     st.session_state["jump"] = min(labelling.index, count - 1)

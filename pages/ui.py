@@ -7,6 +7,7 @@ tests can set their values through session state.
 from __future__ import annotations
 
 import logging
+from pathlib import Path
 from collections.abc import Callable
 from contextlib import contextmanager
 from functools import wraps
@@ -19,7 +20,9 @@ from labeller.store import Store
 
 log = logging.getLogger("labeller")
 MESSAGE_KEY = "_messages"
-UNEXPECTED = "Something went wrong ({kind}). Nothing you saved is lost; try again, and report it if it repeats."
+UNEXPECTED = (
+    "Something went wrong ({kind}). Nothing you saved is lost; try again, and report it if it repeats."
+)
 
 
 @st.cache_resource(show_spinner=False)
@@ -189,11 +192,17 @@ def _keep_labeller_name() -> None:
 
 
 def scene_cache():
-    """The disk cache of fetched scenes, in the data folder, bounded by the settings."""
+    """The disk cache of fetched scenes, in the data folder, bounded by the settings; one
+    per process, shared by all sessions."""
+    settings = app_settings()
+    return _scene_cache_for(str(settings.scene_cache_dir), settings.scene_cache_mb)
+
+
+@st.cache_resource(show_spinner=False)
+def _scene_cache_for(folder: str, limit_mb: float):
     from labeller.scene_cache import SceneCache
 
-    settings = app_settings()
-    return SceneCache(settings.scene_cache_dir, settings.scene_cache_mb)
+    return SceneCache(Path(folder), limit_mb)
 
 
 @contextmanager

@@ -23,6 +23,34 @@ def real_sample():
         return {k: data[k] for k in data.files}
 
 
+DEVELOPER_ENV = (
+    "LABELLER_DATABASE_URL",
+    "LABELLER_DATA_DIR",
+    "SH_CLIENT_ID",
+    "SH_CLIENT_SECRET",
+    "CDSE_CLIENT_ID",
+    "CDSE_CLIENT_SECRET",
+    "SH_BASE_URL",
+    "SH_TOKEN_URL",
+    "CDSE_BASE_URL",
+    "CDSE_TOKEN_URL",
+    "LABELLER_PREFETCH",
+    "LABELLER_SCENE_CACHE_MB",
+    "LABELLER_EPHEMERAL_DISK",
+    "SH_PROFILE",
+)
+
+
+@pytest.fixture(autouse=True)
+def _isolated_from_the_developer(monkeypatch, tmp_path_factory):
+    """No test reads the developer's database, credentials or home configuration."""
+    for name in DEVELOPER_ENV:
+        monkeypatch.delenv(name, raising=False)
+    home = tmp_path_factory.mktemp("home")
+    monkeypatch.setenv("HOME", str(home))
+    monkeypatch.setenv("XDG_CONFIG_HOME", str(home / ".config"))
+
+
 class _NetworkBlocked(RuntimeError):
     pass
 

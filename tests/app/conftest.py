@@ -47,5 +47,6 @@ def app(tmp_path, monkeypatch, fake_image):
     monkeypatch.chdir(ROOT)
     with mock.patch("streamlit_folium.st_folium", lambda *a, **k: None):
         at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=30)
+        at.secrets["tests"] = {"isolated": True}  # non-empty: the developer's secrets files are not read
         at.run()
         yield at

@@ -137,6 +137,7 @@ def test_reload_resumes_from_the_url(app, fake_image, tmp_path):
     assert app.query_params["campaign"] == [str(campaign)] or app.query_params["campaign"] == str(campaign)
     # A reload: a fresh script session with the same URL.
     again = AppTest.from_file(str(ROOT / "app.py"), default_timeout=30)
+    again.secrets["tests"] = {"isolated": True}
     again.query_params["campaign"] = str(campaign)
     again.run()
     assert not again.exception

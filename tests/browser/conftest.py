@@ -41,6 +41,12 @@ CHROMIUM_ARGS = [
     "--disable-component-update", "--disable-sync",
 ]
 SERVER_START_TIMEOUT_S = 60
+DEVELOPER_ENV = {
+    "LABELLER_DATABASE_URL", "SH_CLIENT_ID", "SH_CLIENT_SECRET", "CDSE_CLIENT_ID", "CDSE_CLIENT_SECRET",
+    "SH_BASE_URL", "SH_TOKEN_URL", "CDSE_BASE_URL", "CDSE_TOKEN_URL", "LABELLER_PREFETCH",
+    "LABELLER_SCENE_CACHE_MB", "LABELLER_EPHEMERAL_DISK",
+}
+"""Settings of the developer's shell that must not reach the app under test."""
 DEFAULT_TIMEOUT_MS = 15_000
 VIEWPORT = {"width": 1400, "height": 1000}
 
@@ -144,9 +150,12 @@ class AppServer:
             "--server.headless", "true", "--server.address", "127.0.0.1", "--server.port", str(self.port),
             "--browser.gatherUsageStats", "false", "--server.fileWatcherType", "none",
             "--global.developmentMode", "false",
+            "--secrets.files", str(self.data_dir / "no-secrets.toml"),
         ]
-        env = os.environ | {"LABELLER_DATA_DIR": str(self.data_dir), "PYTHONUNBUFFERED": "1"} | self.extra_env
-        env.pop("LABELLER_DATABASE_URL", None)  # always the fresh SQLite file in data_dir
+        # Never the developer's database, credentials or secrets: a fresh SQLite file in data_dir,
+        # and only the endpoints and credentials a test passes in extra_env.
+        env = {k: v for k, v in os.environ.items() if k not in DEVELOPER_ENV}
+        env |= {"LABELLER_DATA_DIR": str(self.data_dir), "PYTHONUNBUFFERED": "1"} | self.extra_env
         began = time.monotonic()
         with self.log_path.open("wb") as log:
             self.process = subprocess.Popen(command, cwd=ROOT, env=env, stdin=subprocess.DEVNULL, stdout=log,

@@ -89,3 +89,16 @@ def test_two_sessions_labelling_at_once_keep_each_others_rows(app, browser, cont
     assert per_label == {1.0: 6, 2.0: 6}
     assert not samples.duplicated(["campaign_id", "acquisition_id", "row", "col"]).any()
     assert np.isfinite(samples["B04"]).all()
+
+
+def test_change_setup_returns_to_the_form_with_its_values(app, page):
+    start(page, app.url, "7")
+    click_button(page, "Skip (overcast)")
+    expect_text(page, re.compile(r"1 of \d+ reviewed"))
+    click_button(page, "Change set-up")  # a button inside the loop's fragment
+    expect_text(page, "Label Sentinel-2 pixels")
+    assert page.get_by_role("textbox", name="Label value").input_value() == "7"
+    expect_no_exception(page)
+    click_button(page, "Start")  # same area, label and source: resumes after the skipped image
+    expect_text(page, re.compile(r"2 of \d+ · "))
+    expect_text(page, re.compile(r"1 of \d+ reviewed"))

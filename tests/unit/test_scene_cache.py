@@ -109,3 +109,25 @@ def test_prefetched_scene_is_fetched_once_even_if_asked_for_while_under_way(tmp_
     loader.get(acquisitions[2])
     assert sorted(source.calls) == sorted(a.id for a in acquisitions[1:3])
     assert loader.is_ready(acquisitions[1]) and loader.is_ready(acquisitions[2])
+
+
+def test_concurrent_puts_and_eviction_never_raise(tmp_path, acquisitions):
+    scene = DemoSource().scene(AOI, acquisitions[0])
+    caches = [SceneCache(tmp_path, limit_mb=3 * scene.bands.nbytes / 2**20) for _ in range(4)]
+    errors = []
+
+    def work(cache, offset):
+        try:
+            for i in range(30):
+                cache.put(f"k{offset}-{i}", scene)
+                cache.get(f"k{offset}-{i - 1}")
+        except Exception as error:  # noqa: BLE001 - collected and asserted below
+            errors.append(error)
+
+    threads = [threading.Thread(target=work, args=(c, n)) for n, c in enumerate(caches)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(60)
+    assert errors == []
+    assert caches[0].size_bytes() <= caches[0].limit_bytes + 4 * scene.bands.nbytes * 1.1
