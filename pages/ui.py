@@ -7,10 +7,10 @@ tests can set their values through session state.
 from __future__ import annotations
 
 import logging
-from pathlib import Path
 from collections.abc import Callable
 from contextlib import contextmanager
 from functools import wraps
+from pathlib import Path
 
 import streamlit as st
 
