@@ -72,6 +72,7 @@ class LandCover(IntEnum):
 EPOCH = date(2015, 6, 27)
 CADENCE_DAYS = 5
 BASELINE_CHANGE = date(2022, 1, 25)
+"""ESA baseline 04.00 (radiometric offset added) from this day; the demo reports 03.01 before, 05.10 after."""
 OVERPASS_HOUR = 10.5
 """Local solar time of the overpass, hours."""
 MAX_SUN_ZENITH = 84.0
@@ -867,5 +868,5 @@ def _acquisition(cell: Cell, k: int, cloud_cover: float) -> Acquisition:
         time=time,
         cloud_cover=cloud_cover,
         tile_id=cell.tile_id,
-        processing_baseline="05.10" if cadence_day(k) > BASELINE_CHANGE else "04.00",
+        processing_baseline="05.10" if cadence_day(k) >= BASELINE_CHANGE else "03.01",
     )

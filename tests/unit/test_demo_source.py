@@ -290,9 +290,9 @@ def test_ids_tiles_and_processing_baselines():
     for acq in acqs:
         assert re.fullmatch(r"DEMO_\d{8}T\d{6}_T\d{2}[C-X][A-Z]{2}", acq.id), acq.id
         assert acq.id == f"DEMO_{acq.time:%Y%m%dT%H%M%S}_{acq.tile_id}"
-        assert acq.processing_baseline == ("05.10" if acq.time.date() > date(2022, 1, 25) else "04.00")
+        assert acq.processing_baseline == ("05.10" if acq.time.date() >= date(2022, 1, 25) else "03.01")
         assert 0 <= acq.cloud_cover <= 100
-    assert {a.processing_baseline for a in acqs} == {"04.00", "05.10"}
+    assert {a.processing_baseline for a in acqs} == {"03.01", "05.10"}
 
 
 def test_max_cloud_keeps_exactly_the_acquisitions_at_or_below_it():
