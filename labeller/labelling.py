@@ -11,6 +11,7 @@ import numpy as np
 
 from labeller import render
 from labeller.campaign import CampaignSpec
+from labeller.errors import LabellerError
 from labeller.prefetch import SceneLoader
 from labeller.scene_cache import SceneCache
 from labeller.selection import Pixel, Selection, click_to_pixel, is_valid, toggle, valid_only
@@ -19,6 +20,10 @@ from labeller.store import CampaignRecord, Review, Store
 
 PREFETCH_AHEAD = 2
 """Images fetched in the background beyond the one shown."""
+
+
+class ReviewConflictError(LabellerError):
+    """Another session reviewed the current image since this one opened it."""
 
 
 @dataclass(frozen=True)
@@ -160,6 +165,7 @@ class LabellingSession:
 
     def save_and_next(self) -> Review:
         """Store the selected valid pixels' spectra for the current acquisition, then advance."""
+        self._check_not_changed_by_others()
         review = self.store.save(
             self.campaign.id, self.aoi, self.scene(), sorted(self.selectable()), labeller=self.labeller
         )
@@ -169,10 +175,31 @@ class LabellingSession:
 
     def skip(self) -> Review:
         """Record the current acquisition as skipped (no spectra), then advance."""
+        self._check_not_changed_by_others()
         review = self.store.skip(self.campaign.id, self.current, labeller=self.labeller)
         self.reviews[review.acquisition_id] = review
         self.go(self.index + 1)
         return review
+
+    def _check_not_changed_by_others(self) -> None:
+        """Refuse to overwrite a review another session wrote since this one last looked.
+
+        Two people (or tabs) on one campaign would otherwise replace each other's pixels
+        silently. The refusal updates what this session knows, so pressing again replaces
+        the other review on purpose.
+        """
+        latest = self.store.reviews(self.campaign.id)
+        acquisition = self.current.id
+        mine, theirs = self.reviews.get(acquisition), latest.get(acquisition)
+        self.reviews = latest
+        if theirs is not None and theirs != mine:
+            who = f" by {theirs.labeller}" if theirs.labeller else ""
+            what = "skipped" if theirs.status == "skipped" else f"saved with {theirs.n_pixels} pixels"
+            raise ReviewConflictError(
+                f"This image was {what}{who} in another session at {theirs.reviewed_at:%H:%M:%S} UTC. "
+                "Your selection is kept: press again to replace that review with yours, "
+                "or go Back and forth to see theirs."
+            )
 
     def back(self) -> None:
         if self.index > 0:

@@ -191,3 +191,36 @@ def test_pixels_without_data_cannot_be_selected_or_saved(store):
     review = session.save_and_next()
     saved = store.samples(campaign_ids=[session.campaign.id])
     assert review.n_pixels == 1 and list(zip(saved["row"], saved["col"], strict=True)) == [good]
+
+
+def test_two_sessions_on_one_campaign_never_overwrite_each_other_silently(store, spec):
+    from labeller.labelling import ReviewConflictError
+
+    alice, bob = start(store, spec), start(store, spec)
+    alice.labeller, bob.labeller = "Alice", "Bob"
+    a_pick, b_pick = valid_pixels(alice, 2)
+    alice.toggle(a_pick)
+    bob.toggle(b_pick)
+    alice.save_and_next()
+    with pytest.raises(ReviewConflictError, match="saved with 1 pixels by Alice"):
+        bob.save_and_next()
+    saved = store.samples(campaign_ids=[alice.campaign.id])
+    assert list(zip(saved["row"], saved["col"], strict=True)) == [a_pick]  # Alice's work is intact
+    assert bob.index == 0 and b_pick in bob.selection  # Bob's selection is kept
+    bob.save_and_next()  # pressing again replaces on purpose
+    saved = store.samples(campaign_ids=[alice.campaign.id])
+    assert set(saved["labeller"]) == {"Bob"}
+    assert bob.progress().reviewed == 1
+
+
+def test_resaving_my_own_review_is_not_a_conflict(store, spec):
+    session = start(store, spec)
+    session.toggle(valid_pixels(session, 1)[0])
+    session.save_and_next()
+    session.skip()
+    session.back()
+    session.back()
+    session.clear()
+    session.save_and_next()  # replaces my own earlier save without a conflict
+    session.skip()  # and the skip I made myself
+    assert session.progress().pixels_saved == 0
