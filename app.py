@@ -12,11 +12,9 @@ st.html("<style>[data-testid='stMainBlockContainer']{padding-top:2.5rem}</style>
 
 from pages import ui  # noqa: E402 - after set_page_config
 
-# Shared by both pages: who is labelling (sidebar, kept in the URL) and a warning when
-# labels would sit on a disk that does not survive a restart.
+# Shared by both pages: who is labelling (sidebar, kept in the URL).
 with ui.showing_errors():
     ui.labeller_name()
-    ui.storage_warning()
 
 navigation = st.navigation(
     [

@@ -25,6 +25,7 @@ from typing import Any, BinaryIO
 import numpy as np
 import pandas as pd
 import pyarrow as pa
+import pyarrow.compute as pc
 import pyarrow.parquet as pq
 
 from labeller.bands import BAND_BY_NAME
@@ -215,7 +216,34 @@ def to_ml_parquet_bytes(
     data: Frames, campaigns: pd.DataFrame | None = None, exported_at: datetime | None = None
 ) -> bytes:
     """The ML-ready table (see ``ml_ready``) as Parquet with the same metadata."""
-    return _write_parquet((ml_ready(f) for f in _frames(data)), "ml-ready", campaigns, exported_at)
+    tables = (
+        ml_ready(item) if isinstance(item, pd.DataFrame) else _ml_ready_arrow(item) for item in _items(data)
+    )
+    return _write_parquet(tables, "ml-ready", campaigns, exported_at)
+
+
+def _ml_ready_arrow(item: pa.RecordBatch | pa.Table) -> pa.Table:
+    """``ml_ready`` on Arrow data, without a detour through pandas."""
+    table = _arrow_table(item)
+    columns: dict[str, pa.Array] = {
+        "group_campaign": table.column("campaign_key"),
+        "group_acquisition": pc.binary_join_element_wise(
+            table.column("source"), table.column("collection"), table.column("acquisition_id"), "/"
+        ),
+    }
+    epsg, x, y = (table.column(n).to_numpy() for n in ("epsg", "utm_x", "utm_y"))
+    for size in (10, 20, 60):
+        columns[f"pixel{size}_id"] = pa.array(native_pixel_id(epsg, x, y, size))
+    bands = sorted(
+        (n for n in table.column_names if n in BAND_BY_NAME), key=lambda n: BAND_BY_NAME[n].centre_nm
+    )
+    first = ["label_value", "label_name", *bands]
+    rest = [c for c in table.column_names if c not in first and c != "id"]
+    for name in first + rest:
+        columns[name] = table.column(name)
+    out = pa.table(columns)
+    frame = ml_ready(_as_frame(table.slice(0, 0)))  # the pandas metadata of the same columns
+    return out.replace_schema_metadata(pa.Schema.from_pandas(frame, preserve_index=False).metadata)
 
 
 def read_parquet_export(data: bytes | BinaryIO) -> tuple[pd.DataFrame, dict[str, Any]]:

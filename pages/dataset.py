@@ -221,6 +221,7 @@ def prune(store: Store, campaigns) -> None:
 
 def page() -> None:
     st.title("Dataset")
+    ui.storage_warning()
     ui.show_flashes()
     store = ui.get_store()
     campaigns = store.campaigns()

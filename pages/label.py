@@ -379,6 +379,8 @@ def show_current(labelling: LabellingSession) -> None:
         )
 
 
+with ui.showing_errors():
+    ui.storage_warning()
 resume_from_url()
 if session() is None:
     with ui.showing_errors():

@@ -191,3 +191,10 @@ def test_labeller_name_is_kept_in_the_url_and_stored_with_samples(app, fake_imag
     samples = labelling.store.samples(campaign_ids=[labelling.campaign.id])
     assert samples["labeller"].tolist() == ["Ana"]
     assert {r.labeller for r in labelling.store.reviews(labelling.campaign.id).values()} == {"Ana"}
+
+
+def test_label_page_warns_when_labels_would_be_lost_on_restart(app, monkeypatch):
+    assert not any("erases that disk" in w.value for w in app.warning)
+    monkeypatch.setenv("HOSTNAME", "streamlit")  # as on Streamlit Community Cloud, with SQLite
+    app.run()
+    assert any("erases that disk" in w.value for w in app.warning)

@@ -124,3 +124,20 @@ def test_labeller_name_is_remembered_in_the_address(monkeypatch) -> None:
     assert at.query_params["labeller"] in ("Bo Novak", ["Bo Novak"])
     at.sidebar.text_input[0].set_value("").run()
     assert at.markdown[0].value == "name=None" and "labeller" not in at.query_params
+
+
+def test_importing_a_parquet_export_through_the_page(page: AppTest, tmp_path: Path) -> None:
+    from labeller import export
+
+    other = Store(fill(tmp_path / "other", {"ana": 40, "bo": 5}))
+    data = export.to_parquet_bytes(other.sample_batches(), other.campaigns())
+    other.close()
+    page.run()
+    for expected in ("Added 45 new samples; 0 already here", "Added 0 new samples; 45 already"):
+        page.get("file_uploader")[0].upload("labels.parquet", data, "application/vnd.apache.parquet").run()
+        widget(page, "button", "Import").click().run()
+        assert not page.exception
+        assert f"Imported labels.parquet: {expected}" in texts(page), texts(page)
+        assert page.metric[0].value == "45"
+        assert page.get("file_uploader")[-1].value is None  # a fresh uploader after each import
+    assert widget(page, "multiselect", "Labellers").options == ["ana", "bo"]

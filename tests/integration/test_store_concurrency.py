@@ -73,7 +73,7 @@ def labeller(url: str, campaign_ids: list[int], worker: int, barrier, results) -
     results.put((worker, errors, time.perf_counter() - began))
 
 
-def test_eight_labellers_saving_at_once_lose_and_duplicate_nothing(url: str) -> None:
+def test_eight_labellers_saving_at_once_lose_and_duplicate_nothing(url: str, plain_main) -> None:
     store = Store(url)
     campaign_ids = [
         store.open_campaign(make_spec(label=float(c + 1), name=f"class {c + 1}")).id for c in range(CAMPAIGNS)

@@ -115,7 +115,7 @@ def check_whole_images(engine: sa.Engine, campaign_id: int) -> int:
     return done
 
 
-def test_sigkill_at_random_moments_never_leaves_a_partial_image(url: str) -> None:
+def test_sigkill_at_random_moments_never_leaves_a_partial_image(url: str, plain_main) -> None:
     store = Store(url)
     campaign_id = store.open_campaign(make_spec()).id
     store.close()

@@ -35,15 +35,29 @@ def unreachable(reason: str) -> None:
     pytest.skip(message)
 
 
+def _admin() -> sa.Engine:
+    """An engine on the admin database; the server's own ``postgres`` database stands in
+    when the configured one does not exist (a fresh server has no ``test``)."""
+    url = PG_ADMIN_URL
+    for attempt in range(2):
+        admin = engine_for(url, isolation_level="AUTOCOMMIT", connect_args={"connect_timeout": 3})
+        try:
+            with admin.connect() as conn:
+                conn.exec_driver_sql("SELECT 1")
+            return admin
+        except sa.exc.OperationalError as exc:
+            admin.dispose()
+            reason = str(exc.orig).strip().splitlines()[0]
+            if attempt == 0 and "does not exist" in reason:
+                url = sa.make_url(PG_ADMIN_URL).set(database="postgres").render_as_string(hide_password=False)
+                continue
+            unreachable(reason)
+    raise AssertionError("unreachable")
+
+
 def fresh_database() -> Iterator[str]:
     """Create a uniquely named database, yield its URL, drop it afterwards."""
-    admin = engine_for(PG_ADMIN_URL, isolation_level="AUTOCOMMIT", connect_args={"connect_timeout": 3})
-    try:
-        with admin.connect() as conn:
-            conn.exec_driver_sql("SELECT 1")
-    except sa.exc.OperationalError as exc:
-        admin.dispose()
-        unreachable(str(exc.orig).strip().splitlines()[0])
+    admin = _admin()
     name = f"labeller_test_{uuid.uuid4().hex[:12]}"
     with admin.connect() as conn:
         conn.exec_driver_sql(f'CREATE DATABASE "{name}"')

@@ -108,8 +108,10 @@ def test_geojson_points_with_every_column_json_safe(filled: Store) -> None:
 
 def test_ml_ready_grouping_keys(filled: Store) -> None:
     samples = filled.samples()
-    data = export.to_ml_parquet_bytes(filled.sample_chunks(chunk_rows=9), filled.campaigns())
+    data = export.to_ml_parquet_bytes(filled.sample_batches(batch_rows=9), filled.campaigns())
     ml = pd.read_parquet(io.BytesIO(data))
+    from_frames = pd.read_parquet(io.BytesIO(export.to_ml_parquet_bytes(filled.samples())))
+    pd.testing.assert_frame_equal(ml, from_frames)  # Arrow and pandas routes agree
     assert list(ml.columns[:7]) == [*export.GROUP_COLUMNS, "label_value", "label_name"]
     assert list(ml.columns[7:20]) == export.band_columns(samples)
     assert "id" not in ml.columns and len(ml) == len(samples)

@@ -283,7 +283,7 @@ def test_failed_save_rolls_back_and_keeps_the_previous_rows(url: str, store: Sto
     _reject_negative_b02(url)
 
     statements: list[str] = []
-    sa.event.listen(store._engine, "before_cursor_execute", lambda *a: statements.append(a[2]))
+    sa.event.listen(store._db.engine, "before_cursor_execute", lambda *a: statements.append(a[2]))
     bad = make_scene(seed=9)
     r, c = pixels[-1]
     bad.bands[r, c, ALL_BAND_NAMES.index("B02")] = -1.0
@@ -512,7 +512,7 @@ def test_sqlite_url_creates_the_folder(tmp_path: Path) -> None:
 
 
 def test_sqlite_connection_settings(sqlite_store: Store) -> None:
-    engine = sqlite_store._engine
+    engine = sqlite_store._db.engine
     with engine.connect() as conn:
         assert conn.exec_driver_sql("PRAGMA journal_mode").scalar() == "wal"
         assert conn.exec_driver_sql("PRAGMA foreign_keys").scalar() == 1
@@ -521,7 +521,7 @@ def test_sqlite_connection_settings(sqlite_store: Store) -> None:
 
 def test_sqlite_writes_begin_immediate_and_reads_do_not(sqlite_store: Store) -> None:
     statements: list[str] = []
-    sa.event.listen(sqlite_store._engine, "before_cursor_execute", lambda *a: statements.append(a[2]))
+    sa.event.listen(sqlite_store._db.engine, "before_cursor_execute", lambda *a: statements.append(a[2]))
     campaign = sqlite_store.open_campaign(make_spec())
     scene = make_scene()
     sqlite_store.save(campaign.id, AOI, scene, pick(scene, 3, 0))

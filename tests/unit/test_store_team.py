@@ -26,9 +26,11 @@ from labeller.store import (
     SampleFilter,
     Store,
     arrow_to_frame,
+    batches,
     campaign_key,
     clean_labeller,
     identity_key,
+    sqlite_reader,
 )
 from tests.unit.store_builders import AOI, _engine, make_acquisition, make_scene, make_spec, pick
 from tests.unit.store_v1 import V1_SAMPLES, WHEN, make_v1_database
@@ -412,7 +414,7 @@ def _awkward(store: Store) -> None:
 
 def test_fast_and_plain_readers_agree(store: Store, monkeypatch) -> None:
     _awkward(store)
-    assert store._fast_route() == store.backend  # the ADBC route is installed and taken
+    assert batches.fast_route(store._db) == store.backend  # the ADBC route is installed and taken
     where = SampleFilter.of(start=date(2024, 1, 7))
     fast = pa.Table.from_batches(list(store.sample_batches(where, batch_rows=16)), schema=SAMPLE_SCHEMA)
     plain = pa.Table.from_batches(list(store.sample_batches(where, fast=False)), schema=SAMPLE_SCHEMA)
@@ -425,16 +427,14 @@ def test_fast_and_plain_readers_agree(store: Store, monkeypatch) -> None:
     assert frame["acquired_at"].max() == pd.Timestamp("2024-01-08 10:30:15.250001", tz="UTC")
     newest = list(store.sample_batches(newest_first=True))[0]
     assert newest.column("id").to_pylist() == sorted(frame["id"], reverse=True)
-    monkeypatch.setattr(store_module, "USE_ADBC", False)
-    assert store._fast_route() is None
+    monkeypatch.setattr(batches, "USE_ADBC", False)
+    assert batches.fast_route(store._db) is None
     pd.testing.assert_frame_equal(pd.concat(list(store.sample_chunks(where)), ignore_index=True), frame)
 
 
 def test_a_failing_reader_helper_is_a_store_error(sqlite_store: Store, monkeypatch) -> None:
     _awkward(sqlite_store)
-    monkeypatch.setattr(
-        store_module, "_SQLITE_ARROW_HELPER", "import sys; sys.exit('disk I/O error (simulated)')"
-    )
+    monkeypatch.setattr(sqlite_reader, "_HELPER_SCRIPT", "import sys; sys.exit('disk I/O error (simulated)')")
     with pytest.raises(StoreError, match=r"Could not read the label database .*disk I/O error \(simulated\)"):
         list(sqlite_store.sample_batches())
 

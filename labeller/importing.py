@@ -1,0 +1,184 @@
+"""Checking another machine's export before ``Store.import_samples`` merges it: the
+columns it needs, their kinds, one campaign spec per group of rows, and the grid. Pure
+pandas; the store does the SQL."""
+
+from __future__ import annotations
+
+import contextlib
+from collections.abc import Mapping
+from datetime import UTC, date, datetime
+
+import numpy as np
+import pandas as pd
+
+from labeller.aoi import AreaOfInterest
+from labeller.bands import ALL_BAND_NAMES, BAND_BY_NAME
+from labeller.campaign import CampaignSpec
+from labeller.errors import InvalidInputError, LabellerError
+from labeller.identity import campaign_key, clean_labeller, identity_key
+
+BAND_COLUMNS: tuple[str, ...] = tuple(sorted(ALL_BAND_NAMES, key=lambda n: BAND_BY_NAME[n].centre_nm))
+
+
+def utc_times(series: pd.Series) -> pd.Series:
+    """Timezone-aware UTC microsecond times from datetimes or ISO 8601 text."""
+    if isinstance(series.dtype, pd.DatetimeTZDtype):
+        out = series.dt.tz_convert("UTC")
+    elif pd.api.types.is_datetime64_dtype(series.dtype):
+        out = series.dt.tz_localize("UTC")
+    elif len(series) and isinstance(series.iloc[0], str):
+        out = pd.to_datetime(series, format="ISO8601", utc=True)
+    else:
+        out = pd.to_datetime(series, utc=True)
+    return out.dt.as_unit("us")
+
+
+IDENTITY_COLUMNS = (
+    "campaign_min_lon",
+    "campaign_min_lat",
+    "campaign_max_lon",
+    "campaign_max_lat",
+    "label_value",
+    "label_name",
+    "source",
+    "collection",
+)
+_REQUIRED_FOR_IMPORT = (
+    *IDENTITY_COLUMNS,
+    "acquisition_id",
+    "acquired_at",
+    "row",
+    "col",
+    "lon",
+    "lat",
+    "utm_x",
+    "utm_y",
+    "epsg",
+)
+_IMPORT_TEXT = ("tile_id", "processing_baseline", "labeller")
+_IMPORT_FLOATS = ("lon", "lat", "utm_x", "utm_y", "cloud_cover", "sun_zenith", "sun_azimuth", *BAND_COLUMNS)
+_GRID_TOLERANCE_M = 1e-3
+
+
+def import_frame(data: pd.DataFrame) -> pd.DataFrame:
+    """The rows to import with checked, stable dtypes, repeated keys dropped."""
+    missing = [name for name in _REQUIRED_FOR_IMPORT if name not in data.columns]
+    if missing:
+        raise InvalidInputError(
+            f"The file to import lacks the columns {', '.join(missing)}. Import a Parquet file that "
+            "this app exported (Dataset page, Download Parquet)."
+        )
+    frame = pd.DataFrame(index=pd.RangeIndex(len(data)))
+    try:
+        for name in (
+            "campaign_min_lon",
+            "campaign_min_lat",
+            "campaign_max_lon",
+            "campaign_max_lat",
+            "label_value",
+            *_IMPORT_FLOATS,
+        ):
+            values = pd.Series(data[name].to_numpy() if name in data.columns else np.nan, index=frame.index)
+            frame[name] = pd.to_numeric(values, errors="raise").astype("float64")
+        for name in ("row", "col", "epsg"):
+            values = pd.to_numeric(data[name], errors="raise")
+            if values.isna().any() or (values != np.floor(values)).any():
+                raise ValueError(f"{name} must hold whole numbers")
+            frame[name] = values.to_numpy(dtype=np.int64)
+        for name in ("acquired_at", "created_at"):
+            if name in data.columns:
+                frame[name] = utc_times(pd.Series(data[name].to_numpy(), index=frame.index))
+        if "created_at" not in frame.columns or frame["created_at"].isna().any():
+            frame["created_at"] = frame.get("created_at", pd.Series(pd.NaT, index=frame.index)).fillna(
+                pd.Timestamp(datetime.now(UTC))
+            )
+    except (ValueError, TypeError) as exc:
+        raise InvalidInputError(
+            f"The file to import has values of the wrong kind ({str(exc)[:120]}); import a file "
+            "exported by this app, unchanged."
+        ) from exc
+    for name in ("acquisition_id", "source", "collection"):
+        frame[name] = data[name].astype("str")
+    frame["label_name"] = data["label_name"].fillna("").astype("str")
+    for name in _IMPORT_TEXT:
+        values = data[name].to_numpy() if name in data.columns else None
+        frame[name] = pd.Series(values, index=frame.index, dtype="object").astype("str")
+    names = frame["labeller"].dropna().unique()
+    frame["labeller"] = frame["labeller"].map({n: clean_labeller(n) for n in names}).astype("str")
+    harmonised = data["harmonised"] if "harmonised" in data.columns else pd.Series(pd.NA, index=frame.index)
+    frame["harmonised"] = harmonised.astype("boolean")
+    required = frame[list(_REQUIRED_FOR_IMPORT)]
+    if required.isna().any().any():
+        empty = required.columns[required.isna().any()].tolist()
+        raise InvalidInputError(
+            f"The file to import has empty values in {', '.join(empty)}, which every sample needs. "
+            "Import a file exported by this app, unchanged."
+        )
+    key = [*IDENTITY_COLUMNS, "acquisition_id", "row", "col"]
+    return frame.drop_duplicates(subset=key, keep="first", ignore_index=True)
+
+
+def import_groups(
+    frame: pd.DataFrame, campaigns: Mapping[str, Mapping]
+) -> list[tuple[CampaignSpec, pd.DataFrame]]:
+    """The rows of each campaign with the campaign's spec (period and notes from
+    ``campaigns`` by key where given, else the span of the acquisitions)."""
+    out = []
+    for identity, rows in frame.groupby(list(IDENTITY_COLUMNS), sort=True, dropna=False):
+        min_lon, min_lat, max_lon, max_lat, label_value, label_name, source, collection = identity
+        where = (
+            f"the samples with box ({min_lon:g}, {min_lat:g}, {max_lon:g}, {max_lat:g}) and label "
+            f"{label_value:g}"
+        )
+        days = rows["acquired_at"].dt.date
+        try:
+            spec = CampaignSpec(
+                aoi=AreaOfInterest(min_lon, min_lat, max_lon, max_lat),
+                label_value=label_value,
+                label_name=label_name,
+                notes="",
+                source=source,
+                collection=collection,
+                start=days.min(),
+                end=min(days.max(), date.today()),
+            )
+        except LabellerError as exc:
+            raise InvalidInputError(f"Cannot import {where}: {exc}") from exc
+        meta = campaigns.get(campaign_key(identity_key(spec))) or {}
+        # Metadata that does not fit leaves the period of the samples themselves.
+        with contextlib.suppress(LabellerError, ValueError, TypeError):
+            spec = CampaignSpec(
+                aoi=spec.aoi,
+                label_value=spec.label_value,
+                label_name=spec.label_name,
+                notes=str(meta.get("notes") or ""),
+                source=spec.source,
+                collection=spec.collection,
+                start=date.fromisoformat(meta["start_date"]) if meta.get("start_date") else spec.start,
+                end=date.fromisoformat(meta["end_date"]) if meta.get("end_date") else spec.end,
+                max_cloud=None if meta.get("max_cloud") is None else float(meta["max_cloud"]),
+            )
+        out.append((spec, rows))
+    return out
+
+
+def check_grid(aoi: AreaOfInterest, rows: pd.DataFrame, campaign_id: int) -> None:
+    """Refuse samples whose row/col and coordinates are not on the campaign's grid."""
+    r, c = rows["row"].to_numpy(), rows["col"].to_numpy()
+    n_rows, n_cols = aoi.shape
+    x, y = aoi.pixel_to_utm(r, c)
+    off = (
+        (r < 0)
+        | (r >= n_rows)
+        | (c < 0)
+        | (c >= n_cols)
+        | (rows["epsg"].to_numpy() != aoi.epsg)
+        | (np.abs(rows["utm_x"].to_numpy() - x) > _GRID_TOLERANCE_M)
+        | (np.abs(rows["utm_y"].to_numpy() - y) > _GRID_TOLERANCE_M)
+    )
+    if off.any():
+        raise InvalidInputError(
+            f"{int(off.sum())} samples for campaign {campaign_id} do not lie on its 10 m grid (their "
+            "row, column and UTM coordinates disagree); the file may have been edited. Nothing was "
+            "imported."
+        )
