@@ -59,8 +59,8 @@ def _ring(factor: int, width: int) -> np.ndarray:
 
 
 def draw_selection(enlarged: np.ndarray, selection: Iterable[Pixel], factor: int) -> np.ndarray:
-    """A copy of the enlarged image with each selected pixel outlined: a yellow ring with a
-    black ring inside, visible on bright cloud and snow as on dark water and forest."""
+    """A copy of the enlarged image with each selected pixel outlined: a yellow ring, with a
+    black ring inside when pixels are shown large enough (visible on cloud and snow too)."""
     rows, cols = enlarged.shape[0] // factor, enlarged.shape[1] // factor
     mask = as_mask(selection, (rows, cols))
     out = enlarged.copy()
@@ -68,9 +68,10 @@ def draw_selection(enlarged: np.ndarray, selection: Iterable[Pixel], factor: int
         return out
     width = max(1, factor // 8)
     outer = np.kron(mask, _ring(factor, width)).astype(bool)
-    inner = np.kron(mask, _ring(factor, 2 * width) & ~_ring(factor, width)).astype(bool)
     out[outer] = OUTLINE_RGB
-    out[inner] = OUTLINE_INNER_RGB
+    if factor >= 8:  # room for a dark inner ring and still most of the pixel's own colour
+        inner = np.kron(mask, _ring(factor, 2 * width) & ~_ring(factor, width)).astype(bool)
+        out[inner] = OUTLINE_INNER_RGB
     return out
 
 

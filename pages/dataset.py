@@ -30,8 +30,7 @@ META_COLUMNS = [
 ]
 PREVIEW_ROWS = 1000
 MAP_POINTS = 5000
-MEAN_OF_AT_MOST = 200_000
-"""Beyond this many samples the mean spectra use every n-th sample (a systematic sample)."""
+MEAN_OF_AT_MOST = 200_000  # beyond this many samples, mean spectra use every n-th sample
 NO_NAME = "(no name)"
 IMPORT_ROUND = "_import_round"
 
@@ -83,7 +82,10 @@ def filters(campaigns, labellers: list[str | None]) -> SampleFilter:
 
 
 def charts(means, points, count: int, every: int) -> None:
+    # B10 (1375 nm) sees cirrus in the atmosphere, not the surface: left out of the chart so
+    # the line does not dip through it.
     spectra = export.spectra_long(means)
+    spectra = spectra[spectra["band"] != "B10"]
     spectra["label"] = [
         label_text(v, n) for v, n in zip(spectra.label_value, spectra.label_name, strict=True)
     ]
@@ -100,14 +102,16 @@ def charts(means, points, count: int, every: int) -> None:
     left, right = st.columns(2)
     left.markdown("**Mean spectrum per label**")
     left.altair_chart(chart, width="stretch")
+    left.caption("B10 (cirrus, 1375 nm) is left out of the chart; it is in every export.")
     if every > 1:
         left.caption(
             f"Means of every {every}th sample ({count // every:,} of {count:,}), spread over all saves."
         )
     right.markdown("**Sample locations**")
     right.map(points, latitude="lat", longitude="lon", size=8)
-    if count > len(points):
-        right.caption(f"The {len(points):,} most recent distinct locations of {count:,} samples.")
+    right.caption(
+        f"{len(points):,} distinct locations of {count:,} samples (the most recent ones, at most 5,000)."
+    )
 
 
 def downloads(store: Store, where: SampleFilter, campaigns, count: int) -> None:

@@ -148,8 +148,11 @@ def setup_form() -> None:
     with right:
         source_picker.source_inputs()
         keep_form()
+        state = st.session_state
+        cloud = "any cloud cover" if state["max_cloud"] is None else f"cloud cover ≤ {state['max_cloud']:g} %"
+        st.caption(f"Start lists acquisitions from {state['start']} to {state['end']}, {cloud}.")
         if st.button("Start", type="primary", use_container_width=True, disabled=aoi is None):
-            with ui.showing_errors():
+            with ui.showing_errors(toast=True):
                 start_campaign(aoi)
 
 
@@ -201,10 +204,36 @@ def resume_from_url() -> None:
             st.warning(f"Campaign {campaign_id} no longer exists; set up a new one.")
             return
         spec = record.spec
-        source = source_picker.source_for(spec.source, spec.collection)
-        with ui.reporting(source, st.info):
-            acquisitions = source.acquisitions(spec.aoi, spec.start, spec.end, spec.max_cloud)
+        try:
+            source = source_picker.source_for(spec.source, spec.collection)
+            with ui.reporting(source, st.info):
+                acquisitions = source.acquisitions(spec.aoi, spec.start, spec.end, spec.max_cloud)
+        except LabellerError as error:
+            # Back to the form, filled in with this campaign: Start resumes it once fixed.
+            del st.query_params["campaign"]
+            fill_form(spec)
+            st.error(
+                f"Campaign {record.id} could not be reopened: {error} The form below holds its "
+                "settings; fix the cause and press Start to continue where you left off."
+            )
+            return
         open_session(LabellingSession(store, source, record, acquisitions, **loop_options()))
+
+
+def fill_form(spec: CampaignSpec) -> None:
+    """Put a campaign's settings into the set-up form."""
+    values = dict(zip(BBOX_KEYS, spec.aoi.bbox, strict=True)) | {
+        "label_value": f"{spec.label_value:g}",
+        "label_name": spec.label_name,
+        "notes": spec.notes,
+        "start": spec.start,
+        "end": spec.end,
+        "max_cloud": spec.max_cloud,
+        "source": spec.source,
+        "collection": spec.collection,
+    }
+    for key, value in values.items():
+        st.session_state[key] = st.session_state[f"kept_{key}"] = value
 
 
 # --- the loop -------------------------------------------------------------------------------
@@ -311,7 +340,7 @@ def nav_buttons(labelling: LabellingSession) -> None:
     st.button(
         "Clear selection",
         use_container_width=True,
-        disabled=not labelling.selection,
+        disabled=finished or not labelling.selection,
         on_click=act,
         args=("clear", labelling.index),
     )

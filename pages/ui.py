@@ -46,12 +46,16 @@ def message_for(error: Exception) -> str:
 
 
 @contextmanager
-def showing_errors():
-    """Turn any error inside the block into an ``st.error`` on the page, never a traceback."""
+def showing_errors(toast: bool = False):
+    """Turn any error inside the block into an ``st.error`` on the page, never a traceback.
+    ``toast`` also pops it up in the corner, for blocks that may sit below the fold."""
     try:
         yield
     except Exception as error:  # noqa: BLE001 - the page must never show a traceback
-        st.error(message_for(error), icon=":material/warning:")
+        text = message_for(error)
+        st.error(text, icon=":material/warning:")
+        if toast:
+            st.toast(text, icon=":material/warning:")
 
 
 def flash(text: str, kind: str = "error") -> None:

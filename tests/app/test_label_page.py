@@ -198,3 +198,38 @@ def test_label_page_warns_when_labels_would_be_lost_on_restart(app, monkeypatch)
     monkeypatch.setenv("HOSTNAME", "streamlit")  # as on Streamlit Community Cloud, with SQLite
     app.run()
     assert any("erases that disk" in w.value for w in app.warning)
+
+
+def test_a_campaign_that_cannot_reopen_fills_the_form_to_resume_it(tmp_path, monkeypatch, fake_image):
+    """A reload of a Sentinel Hub campaign whose typed credentials are gone with the session."""
+    from labeller.aoi import AreaOfInterest
+    from labeller.campaign import CampaignSpec
+    from labeller.store import Store
+
+    store = Store(Store.sqlite_url(tmp_path))
+    spec = CampaignSpec(
+        aoi=AreaOfInterest(*BBOX),
+        label_value=6,
+        label_name="meadow",
+        notes="",
+        source="sentinelhub",
+        collection="sentinel-2-l2a",
+        start=date(2024, 5, 1),
+        end=date(2024, 6, 30),
+    )
+    campaign = store.open_campaign(spec).id
+    store.close()
+    monkeypatch.setenv("LABELLER_DATA_DIR", str(tmp_path))
+    monkeypatch.setattr("streamlit_folium.st_folium", lambda *a, **k: None)
+    at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=30)
+    at.secrets["tests"] = {"isolated": True}
+    at.query_params["campaign"] = str(campaign)
+    at.run()
+    assert not at.exception
+    assert any(f"Campaign {campaign} could not be reopened" in e.value for e in at.error)
+    assert any("client id and secret" in e.value for e in at.error)
+    assert at.text_input(key="label_value").value == "6"
+    assert at.text_input(key="label_name").value == "meadow"
+    assert at.selectbox(key="source").value == "sentinelhub"
+    assert at.radio(key="collection").value == "sentinel-2-l2a"
+    assert "labelling" not in at.session_state
