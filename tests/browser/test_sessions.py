@@ -6,6 +6,7 @@ import re
 
 import numpy as np
 import pytest
+from playwright.sync_api import expect
 
 from labeller.store import Store
 from tests.browser.helpers import (
@@ -57,7 +58,7 @@ def test_reload_mid_campaign_resumes_with_saved_work_and_selection(app, page):
     assert "campaign=" in page.url and "labeller=Ana" in page.url
 
     page.reload()
-    assert page.get_by_role("textbox", name="Your name").input_value() == "Ana"
+    expect(page.get_by_role("textbox", name="Your name")).to_have_value("Ana")
     expect_text(page, re.compile(r"1 of \d+ reviewed, 1 pixels? saved"))
     expect_text(page, re.compile(r"2 of \d+ · "))
     expect_text(page, selected(2))  # nothing selected was lost either

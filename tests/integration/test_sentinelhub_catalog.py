@@ -66,7 +66,7 @@ def test_tiles_of_one_day_merge_into_one_acquisition(fake_sh, make_sh_source):
         assert acquisition.time == min(parse_time(f["properties"]["datetime"]) for f in tiles)
         assert acquisition.cloud_cover == max(f["properties"]["eo:cloud_cover"] for f in tiles)
         assert acquisition.tile_id == ",".join(sorted(tile_id(f) for f in tiles))
-        assert acquisition.processing_baseline in ("04.00", "05.10")
+        assert acquisition.processing_baseline in ("03.01", "05.10")
         assert acquisition.id == f"S2_{acquisition.time:%Y%m%d}"
         assert acquisition.time.tzinfo is not None
 
