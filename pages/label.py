@@ -366,6 +366,9 @@ def load_scene(labelling: LabellingSession):
     """The current scene, showing waits (rate limit, retries) while it loads. On failure: the
     reason, a Retry button, and Skip still works; the selection is kept."""
     waiting = st.empty()
+    if not labelling.loader.is_ready(labelling.current):
+        # Maybe behind a background fetch that is itself waiting on the server (e.g. a 429).
+        waiting.info("Fetching this image from the source…", icon=":material/hourglass:")
     try:
         with ui.reporting(labelling.source, lambda text: waiting.info(text, icon=":material/hourglass:")):
             scene = labelling.scene()
