@@ -36,15 +36,30 @@ ARTIFACTS = ROOT / "test-artifacts"
 NODE_MODULES = HERE / "node_modules"
 CHROMIUM = os.environ.get("CHROMIUM", "/usr/bin/chromium")
 CHROMIUM_ARGS = [
-    "--headless=new", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage",
-    "--disable-background-networking", "--disable-extensions", "--no-first-run",
-    "--disable-component-update", "--disable-sync",
+    "--headless=new",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-dev-shm-usage",
+    "--disable-background-networking",
+    "--disable-extensions",
+    "--no-first-run",
+    "--disable-component-update",
+    "--disable-sync",
 ]
 SERVER_START_TIMEOUT_S = 60
 DEVELOPER_ENV = {
-    "LABELLER_DATABASE_URL", "SH_CLIENT_ID", "SH_CLIENT_SECRET", "CDSE_CLIENT_ID", "CDSE_CLIENT_SECRET",
-    "SH_BASE_URL", "SH_TOKEN_URL", "CDSE_BASE_URL", "CDSE_TOKEN_URL", "LABELLER_PREFETCH",
-    "LABELLER_SCENE_CACHE_MB", "LABELLER_EPHEMERAL_DISK",
+    "LABELLER_DATABASE_URL",
+    "SH_CLIENT_ID",
+    "SH_CLIENT_SECRET",
+    "CDSE_CLIENT_ID",
+    "CDSE_CLIENT_SECRET",
+    "SH_BASE_URL",
+    "SH_TOKEN_URL",
+    "CDSE_BASE_URL",
+    "CDSE_TOKEN_URL",
+    "LABELLER_PREFETCH",
+    "LABELLER_SCENE_CACHE_MB",
+    "LABELLER_EPHEMERAL_DISK",
 }
 """Settings of the developer's shell that must not reach the app under test."""
 DEFAULT_TIMEOUT_MS = 15_000
@@ -68,8 +83,12 @@ def _png_1x1(rgb: tuple[int, int, int]) -> bytes:
         return struct.pack(">I", len(data)) + kind + data + struct.pack(">I", zlib.crc32(kind + data))
 
     header = struct.pack(">IIBBBBB", 1, 1, 8, 2, 0, 0, 0)  # 1×1, 8-bit RGB
-    return (b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", header) + chunk(b"IDAT", zlib.compress(bytes([0, *rgb])))
-            + chunk(b"IEND", b""))
+    return (
+        b"\x89PNG\r\n\x1a\n"
+        + chunk(b"IHDR", header)
+        + chunk(b"IDAT", zlib.compress(bytes([0, *rgb])))
+        + chunk(b"IEND", b"")
+    )
 
 
 TILE_PNG = _png_1x1((230, 230, 230))
@@ -93,12 +112,15 @@ def missing_requirements() -> list[str]:
     """What stops the browser tests from running, each with the command that fixes it."""
     problems = []
     if not (os.path.isfile(CHROMIUM) and os.access(CHROMIUM, os.X_OK)) and not shutil.which(CHROMIUM):
-        problems.append(f"Chromium not found at {CHROMIUM} (install it: sudo apt-get install -y chromium, "
-                        "or set CHROMIUM=/path/to/chromium)")
+        problems.append(
+            f"Chromium not found at {CHROMIUM} (install it: sudo apt-get install -y chromium, "
+            "or set CHROMIUM=/path/to/chromium)"
+        )
     missing = [str(p.relative_to(ROOT)) for p in REQUIRED_FILES if not p.is_file()]
     if missing:
-        problems.append(f"Leaflet files for the offline map missing ({', '.join(missing)}): "
-                        "run scripts/vendor-leaflet")
+        problems.append(
+            f"Leaflet files for the offline map missing ({', '.join(missing)}): run scripts/vendor-leaflet"
+        )
     try:
         import playwright.sync_api  # noqa: F401
     except ImportError:
@@ -146,11 +168,25 @@ class AppServer:
 
     def start(self, timeout: float = SERVER_START_TIMEOUT_S) -> AppServer:
         command = [
-            sys.executable, "-m", "streamlit", "run", "app.py",
-            "--server.headless", "true", "--server.address", "127.0.0.1", "--server.port", str(self.port),
-            "--browser.gatherUsageStats", "false", "--server.fileWatcherType", "none",
-            "--global.developmentMode", "false",
-            "--secrets.files", str(self.data_dir / "no-secrets.toml"),
+            sys.executable,
+            "-m",
+            "streamlit",
+            "run",
+            "app.py",
+            "--server.headless",
+            "true",
+            "--server.address",
+            "127.0.0.1",
+            "--server.port",
+            str(self.port),
+            "--browser.gatherUsageStats",
+            "false",
+            "--server.fileWatcherType",
+            "none",
+            "--global.developmentMode",
+            "false",
+            "--secrets.files",
+            str(self.data_dir / "no-secrets.toml"),
         ]
         # Never the developer's database, credentials or secrets: a fresh SQLite file in data_dir,
         # and only the endpoints and credentials a test passes in extra_env.
@@ -158,8 +194,15 @@ class AppServer:
         env |= {"LABELLER_DATA_DIR": str(self.data_dir), "PYTHONUNBUFFERED": "1"} | self.extra_env
         began = time.monotonic()
         with self.log_path.open("wb") as log:
-            self.process = subprocess.Popen(command, cwd=ROOT, env=env, stdin=subprocess.DEVNULL, stdout=log,
-                                            stderr=subprocess.STDOUT, start_new_session=True)
+            self.process = subprocess.Popen(
+                command,
+                cwd=ROOT,
+                env=env,
+                stdin=subprocess.DEVNULL,
+                stdout=log,
+                stderr=subprocess.STDOUT,
+                start_new_session=True,
+            )
         health = self.url + "_stcore/health"
         no_proxy = urllib.request.build_opener(urllib.request.ProxyHandler({}))
         while True:

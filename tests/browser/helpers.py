@@ -43,8 +43,9 @@ def wait_idle(page: Page, *, settle: bool = True, timeout: float | None = None) 
     expect(page.get_by_test_id("stSkeleton")).to_have_count(0, **options)
 
 
-def expect_text(page: Page | Locator, text: str | re.Pattern, *, exact: bool = False,
-                timeout: float | None = None) -> Locator:
+def expect_text(
+    page: Page | Locator, text: str | re.Pattern, *, exact: bool = False, timeout: float | None = None
+) -> Locator:
     """Wait until ``text`` is shown (a substring unless ``exact``); returns its element."""
     found = page.get_by_text(text, exact=exact).first
     expect(found).to_be_visible(**({} if timeout is None else {"timeout": timeout}))
@@ -76,9 +77,11 @@ def click_button(page: Page, label: str) -> None:
 
 def number_input(page: Page, label: str) -> Locator:
     """The ``<input>`` of the ``st.number_input`` labelled ``label``."""
-    return page.get_by_test_id("stNumberInput").filter(
-        has=page.get_by_test_id("stWidgetLabel").get_by_text(label, exact=True)
-    ).locator("input")
+    return (
+        page.get_by_test_id("stNumberInput")
+        .filter(has=page.get_by_test_id("stWidgetLabel").get_by_text(label, exact=True))
+        .locator("input")
+    )
 
 
 def fill_number(page: Page, label: str, value: float | int | str) -> None:
