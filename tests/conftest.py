@@ -7,6 +7,8 @@ from pathlib import Path
 
 import pytest
 
+from tests.developer_env import DEVELOPER_ENV
+
 SHARED_DATA = Path(__file__).resolve().parents[2] / "shared" / "data" / "s2_l1c_slovenia_2015.npz"
 
 
@@ -21,24 +23,6 @@ def real_sample():
 
     with np.load(SHARED_DATA) as data:
         return {k: data[k] for k in data.files}
-
-
-DEVELOPER_ENV = (
-    "LABELLER_DATABASE_URL",
-    "LABELLER_DATA_DIR",
-    "SH_CLIENT_ID",
-    "SH_CLIENT_SECRET",
-    "CDSE_CLIENT_ID",
-    "CDSE_CLIENT_SECRET",
-    "SH_BASE_URL",
-    "SH_TOKEN_URL",
-    "CDSE_BASE_URL",
-    "CDSE_TOKEN_URL",
-    "LABELLER_PREFETCH",
-    "LABELLER_SCENE_CACHE_MB",
-    "LABELLER_EPHEMERAL_DISK",
-    "SH_PROFILE",
-)
 
 
 @pytest.fixture(autouse=True)

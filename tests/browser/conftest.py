@@ -30,6 +30,8 @@ from pathlib import Path
 
 import pytest
 
+from tests.developer_env import DEVELOPER_ENV
+
 ROOT = Path(__file__).resolve().parents[2]
 HERE = Path(__file__).resolve().parent
 ARTIFACTS = ROOT / "test-artifacts"
@@ -47,21 +49,6 @@ CHROMIUM_ARGS = [
     "--disable-sync",
 ]
 SERVER_START_TIMEOUT_S = 60
-DEVELOPER_ENV = {
-    "LABELLER_DATABASE_URL",
-    "SH_CLIENT_ID",
-    "SH_CLIENT_SECRET",
-    "CDSE_CLIENT_ID",
-    "CDSE_CLIENT_SECRET",
-    "SH_BASE_URL",
-    "SH_TOKEN_URL",
-    "CDSE_BASE_URL",
-    "CDSE_TOKEN_URL",
-    "LABELLER_PREFETCH",
-    "LABELLER_SCENE_CACHE_MB",
-    "LABELLER_EPHEMERAL_DISK",
-}
-"""Settings of the developer's shell that must not reach the app under test."""
 DEFAULT_TIMEOUT_MS = 15_000
 VIEWPORT = {"width": 1400, "height": 1000}
 

@@ -16,6 +16,7 @@ from sentinelhub import SentinelHubDownloadClient
 from labeller.bands import L1C, Collection
 from labeller.credentials import Credentials
 from labeller.sources.sentinelhub import SentinelHubSource, Service, get_service
+from tests.developer_env import DEVELOPER_ENV
 from tests.fakes.sentinelhub_server import FakeSentinelHub
 
 SECRET = "s3cr3t-DO-NOT-LEAK-7f2a9"
@@ -23,17 +24,7 @@ SECRET = "s3cr3t-DO-NOT-LEAK-7f2a9"
 CLIENT_ID = "labeller-test-client"
 FAST = {"max_attempts": 2, "sleep": 0.05, "timeout": 2.0, "max_retries": 3}
 """Retry settings that keep failing tests short."""
-CREDENTIAL_VARS = (
-    "SH_CLIENT_ID",
-    "SH_CLIENT_SECRET",
-    "CDSE_CLIENT_ID",
-    "CDSE_CLIENT_SECRET",
-    "SH_BASE_URL",
-    "SH_TOKEN_URL",
-    "CDSE_BASE_URL",
-    "CDSE_TOKEN_URL",
-    "SH_PROFILE",
-)
+CREDENTIAL_VARS = tuple(v for v in DEVELOPER_ENV if v.startswith(("SH_", "CDSE_")))
 
 
 @pytest.fixture
