@@ -82,12 +82,17 @@ def callback(func: Callable) -> Callable:
 
 
 def clickable_image(image, key: str, on_click: Callable) -> None:
-    """An image that reports clicks in ``st.session_state[key]`` (x, y, width, height shown)."""
+    """An image that reports clicks in ``st.session_state[key]`` (x, y, width, height shown).
+
+    Shown at its natural size, or shrunk to the column when that is narrower (a container of
+    a fixed width never outgrows its parent), so no part is ever cut off.
+    """
     from streamlit_image_coordinates import streamlit_image_coordinates
 
-    streamlit_image_coordinates(
-        image, key=key, on_click=on_click, png_compression_level=1, width="content", cursor="crosshair"
-    )
+    with st.container(width=int(image.shape[1])):
+        streamlit_image_coordinates(
+            image, key=key, on_click=on_click, png_compression_level=1, width="stretch", cursor="crosshair"
+        )
 
 
 def drawing_map(fmap, key: str, feature_group, center, zoom: int) -> None:

@@ -103,3 +103,22 @@ def test_change_setup_returns_to_the_form_with_its_values(app, page):
     click_button(page, "Start")  # same area, label and source: resumes after the skipped image
     expect_text(page, re.compile(r"2 of \d+ · "))
     expect_text(page, re.compile(r"1 of \d+ reviewed"))
+
+
+def test_narrow_window_shows_the_whole_image_and_clicks_still_hit_the_right_pixel(app, page):
+    page.set_viewport_size({"width": 1024, "height": 700})
+    rows, cols = start(page, app.url, "8")
+    image = page.locator('iframe[title="streamlit_image_coordinates.streamlit_image_coordinates"]').first
+    box = image.bounding_box()
+    main = page.get_by_test_id("stMain").bounding_box()
+    assert box["x"] + box["width"] <= main["x"] + main["width"], "the image runs past the page"
+    click_image_pixel(page, rows - 1, cols - 1, rows, cols)  # the south-east corner pixel
+    expect_text(page, selected(1))
+    click_button(page, "Save & next")
+    expect_text(page, re.compile(r"1 of \d+ reviewed, 1 pixel saved"))
+    store = Store(Store.sqlite_url(app.data_dir))
+    try:
+        samples = store.samples()
+    finally:
+        store.close()
+    assert list(zip(samples["row"], samples["col"], strict=True)) == [(rows - 1, cols - 1)]
