@@ -57,5 +57,3 @@ L2A = Collection(
     tuple(n for n in ALL_BAND_NAMES if n != "B10"),
 )
 COLLECTIONS: dict[str, Collection] = {c.id: c for c in (L1C, L2A)}
-
-RGB_BANDS: tuple[str, str, str] = ("B04", "B03", "B02")

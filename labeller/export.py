@@ -242,7 +242,7 @@ def _ml_ready_arrow(item: pa.RecordBatch | pa.Table) -> pa.Table:
     for name in first + rest:
         columns[name] = table.column(name)
     out = pa.table(columns)
-    frame = ml_ready(_as_frame(table.slice(0, 0)))  # the pandas metadata of the same columns
+    frame = ml_ready(arrow_to_frame(table.slice(0, 0)))  # the pandas metadata of the same columns
     return out.replace_schema_metadata(pa.Schema.from_pandas(frame, preserve_index=False).metadata)
 
 
@@ -478,10 +478,11 @@ def _items(data: Frames) -> Iterator[pd.DataFrame | pa.RecordBatch | pa.Table]:
 
 def _frames(data: Frames) -> Iterator[pd.DataFrame]:
     for item in _items(data):
-        yield item if isinstance(item, pd.DataFrame) else _as_frame(item)
+        yield item if isinstance(item, pd.DataFrame) else arrow_to_frame(item)
 
 
-def _as_frame(item: pa.RecordBatch | pa.Table) -> pd.DataFrame:
+def arrow_to_frame(item: pa.RecordBatch | pa.Table) -> pd.DataFrame:
+    """Arrow data as a DataFrame: text as pyarrow strings, booleans nullable, times in µs."""
     frame = item.to_pandas(types_mapper=_PANDAS_TYPES.get)
     for name in frame.columns:
         if isinstance(frame[name].dtype, pd.DatetimeTZDtype):
@@ -495,7 +496,7 @@ def _arrow_table(item: pd.DataFrame | pa.RecordBatch | pa.Table) -> pa.Table:
         return pa.Table.from_pandas(_utc_timestamps(item), preserve_index=False)
     table = pa.Table.from_batches([item]) if isinstance(item, pa.RecordBatch) else item
     if b"pandas" not in (table.schema.metadata or {}):
-        pandas_meta = pa.Schema.from_pandas(_as_frame(table.slice(0, 0)), preserve_index=False).metadata
+        pandas_meta = pa.Schema.from_pandas(arrow_to_frame(table.slice(0, 0)), preserve_index=False).metadata
         table = table.replace_schema_metadata({**(table.schema.metadata or {}), **pandas_meta})
     return table
 

@@ -90,11 +90,6 @@ class Settings:
             prefetch=(env.get(PREFETCH_ENV) or "1").strip().lower() not in _FALSE,
         )
 
-    @classmethod
-    def from_env(cls, environ: Mapping[str, str] | None = None) -> Settings:
-        """Settings from the environment alone (no secrets)."""
-        return cls.resolve(environ=environ)
-
     @property
     def uses_sqlite(self) -> bool:
         """True when labels go to a SQLite file (the default, or a sqlite:// URL)."""

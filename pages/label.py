@@ -94,7 +94,7 @@ def loop_options() -> dict:
 
 def form_defaults() -> dict:
     return dict(zip(BBOX_KEYS, DEFAULT_BBOX, strict=True)) | {
-        "source": source_picker.DEMO,
+        "source": None,  # chosen by source_picker.default_source()
         "collection": None,
         "label_value": "1",
         "label_name": "",
@@ -108,10 +108,12 @@ def form_defaults() -> dict:
 def restore_form() -> None:
     """Give each set-up widget its last value. Streamlit forgets the state of widgets that a
     run does not draw, so values are kept under a second key while the loop is shown."""
-    defaults = form_defaults() | {"source": source_picker.default_source()}
-    for key, default in defaults.items():
+    for key, default in form_defaults().items():
         if key not in st.session_state:
-            st.session_state[key] = st.session_state.get(f"kept_{key}", default)
+            kept = st.session_state.get(f"kept_{key}", default)
+            st.session_state[key] = (
+                source_picker.default_source() if key == "source" and kept is None else kept
+            )
 
 
 def keep_form() -> None:
@@ -275,12 +277,16 @@ def change_setup() -> None:
     st.query_params.pop("campaign", None)
 
 
+def review_text(review, unreviewed: str) -> str:
+    """ "skipped", "saved, 3 pixels" or ``unreviewed``."""
+    if review is None:
+        return unreviewed
+    return "skipped" if review.status == "skipped" else f"saved, {plural(review.n_pixels, 'pixel')}"
+
+
 def acquisition_label(labelling: LabellingSession, i: int) -> str:
     acquisition = labelling.acquisitions[i]
-    review = labelling.review_of(acquisition)
-    state = (
-        "—" if review is None else ("skipped" if review.status == "skipped" else f"saved {review.n_pixels}")
-    )
+    state = review_text(labelling.review_of(acquisition), "—")
     cloud = "" if acquisition.cloud_cover is None else f" · {acquisition.cloud_cover:.0f}% cloud"
     return f"{i + 1}. {acquisition.time:%Y-%m-%d}{cloud} · {state}"
 
@@ -384,12 +390,7 @@ def load_scene(labelling: LabellingSession):
 def show_current(labelling: LabellingSession) -> None:
     acquisition = labelling.current
     cloud = "unknown" if acquisition.cloud_cover is None else f"{acquisition.cloud_cover:.0f} %"
-    review = labelling.review_of(acquisition)
-    status = (
-        "not reviewed yet"
-        if review is None
-        else ("skipped" if review.status == "skipped" else f"saved, {plural(review.n_pixels, 'pixel')}")
-    )
+    status = review_text(labelling.review_of(acquisition), "not reviewed yet")
     with ui.showing_errors():
         scene = load_scene(labelling)
         if scene is None:

@@ -40,7 +40,8 @@ def default_source() -> str:
 def source_inputs() -> None:
     """Source selector, collection and credentials, drawn in the current column."""
     titles = source_titles()
-    st.session_state.setdefault("source", default_source())
+    if st.session_state.get("source") is None:
+        st.session_state["source"] = default_source()
     key = st.selectbox("Source", options=list(titles), format_func=titles.get, key="source")
     if not source_needs_credentials(key):
         st.caption("The demo source needs no account: a synthetic but realistic Level-1C time series.")

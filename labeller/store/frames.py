@@ -2,24 +2,14 @@
 
 from __future__ import annotations
 
-import numpy as np
 import pandas as pd
-import pyarrow as pa
 import sqlalchemy as sa
 
+from labeller.export import arrow_to_frame
 from labeller.importing import utc_times
-from labeller.store.schema import SAMPLE_SCHEMA, UTCDateTime
+from labeller.store.schema import UTCDateTime
 
-_PANDAS_TYPES = {pa.string(): pd.StringDtype("pyarrow", na_value=np.nan), pa.bool_(): pd.BooleanDtype()}
-
-
-def arrow_to_frame(data: pa.RecordBatch | pa.Table) -> pd.DataFrame:
-    """Sample batches as a DataFrame with the dtypes ``samples()`` has always had."""
-    frame = data.to_pandas(types_mapper=_PANDAS_TYPES.get)
-    for field in SAMPLE_SCHEMA:
-        if pa.types.is_timestamp(field.type):
-            frame[field.name] = frame[field.name].dt.as_unit("us")
-    return frame
+__all__ = ["arrow_to_frame", "result_frame", "typed"]
 
 
 def result_frame(result: sa.CursorResult) -> pd.DataFrame:

@@ -34,6 +34,21 @@ def press(at, label):
     at.run()
 
 
+def valid_pixels(labelling, picks=(0,)) -> list[tuple[int, int]]:
+    """Pixels with data in the current scene, by position in the list of valid ones."""
+    rows, cols = np.nonzero(labelling.scene().valid)
+    return [(int(rows[i]), int(cols[i])) for i in picks]
+
+
+def click(app, fake_image, labelling, pixels) -> None:
+    """Click the pixels on the shown image, then let the page catch up."""
+    rows, cols = labelling.aoi.shape
+    for row, col in pixels:
+        fake_image.click_pixel(row, col, rows, cols)
+    app.run()  # the stand-in replays the clicks through the page's on_click callback
+    app.run()
+
+
 def start_campaign(at, label="2", start=None):
     type_bbox(at, BBOX)
     at.text_input(key="label_value").set_value(label)
@@ -96,13 +111,9 @@ def test_label_loop_click_save_carry_over_skip_back(app, fake_image):
     labelling = start_campaign(app, label="2.5")
     n = len(labelling.acquisitions)
     assert f"1 of {n}" in texts(app)
-    rows, cols = labelling.aoi.shape
-    valid_rows, valid_cols = np.nonzero(labelling.scene().valid)
-    picks = [(int(valid_rows[i]), int(valid_cols[i])) for i in (0, len(valid_rows) // 2, -1)]
-    for row, col in picks:
-        fake_image.click_pixel(row, col, rows, cols)
-    app.run()  # the stand-in replays the clicks through the page's on_click callback
-    app.run()
+    count = int(labelling.scene().valid.sum())
+    picks = valid_pixels(labelling, (0, count // 2, -1))
+    click(app, fake_image, labelling, picks)
     assert labelling.selection == set(picks)
     assert "3 pixels selected" in texts(app)
     press(app, "Save & next")
@@ -118,10 +129,7 @@ def test_label_loop_click_save_carry_over_skip_back(app, fake_image):
 
 def test_dataset_page_shows_saved_samples(app, fake_image):
     labelling = start_campaign(app, label="7")
-    rows, cols = labelling.aoi.shape
-    valid_rows, valid_cols = np.nonzero(labelling.scene().valid)
-    fake_image.click_pixel(int(valid_rows[0]), int(valid_cols[0]), rows, cols)
-    app.run()
+    click(app, fake_image, labelling, valid_pixels(labelling))
     press(app, "Save & next")
     app.switch_page("pages/dataset.py")
     app.run()
@@ -149,11 +157,7 @@ def test_reload_resumes_from_the_url(app, fake_image, tmp_path):
 def test_jump_to_any_date_and_clear_selection(app, fake_image):
     labelling = start_campaign(app)
     n = len(labelling.acquisitions)
-    rows, cols = labelling.aoi.shape
-    valid_rows, valid_cols = np.nonzero(labelling.scene().valid)
-    fake_image.click_pixel(int(valid_rows[0]), int(valid_cols[0]), rows, cols)
-    app.run()
-    app.run()
+    click(app, fake_image, labelling, valid_pixels(labelling))
     assert "1 pixel selected" in texts(app)
     press(app, "Clear selection")
     assert "0 pixels selected" in texts(app) and labelling.selection == frozenset()
@@ -182,10 +186,7 @@ def test_labeller_name_is_kept_in_the_url_and_stored_with_samples(app, fake_imag
     app.text_input(key="labeller_name_input").set_value("Ana")
     app.run()
     labelling = start_campaign(app, label="9")
-    rows, cols = labelling.aoi.shape
-    valid_rows, valid_cols = np.nonzero(labelling.scene().valid)
-    fake_image.click_pixel(int(valid_rows[0]), int(valid_cols[0]), rows, cols)
-    app.run()
+    click(app, fake_image, labelling, valid_pixels(labelling))
     press(app, "Save & next")
     press(app, "Skip (overcast)")
     samples = labelling.store.samples(campaign_ids=[labelling.campaign.id])

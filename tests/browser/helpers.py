@@ -19,6 +19,11 @@ SETTLE_MS = 210
 rerun starts; Streamlit's own e2e suite waits this long before trusting it (streamlit-notes §5)."""
 
 
+def selected(n: int) -> re.Pattern:
+    """The loop's "n pixels selected" text, n exactly."""
+    return re.compile(rf"(?<!\d){n} pixels? selected")
+
+
 # --- the app as a whole --------------------------------------------------------------------
 
 

@@ -17,13 +17,10 @@ from tests.browser.helpers import (
     map_frame,
     number_input,
     open_app,
+    selected,
 )
 
 pytestmark = pytest.mark.browser
-
-
-def selected(n: int) -> re.Pattern:
-    return re.compile(rf"(?<!\d){n} pixels? selected")
 
 
 def test_draw_an_area_then_save_its_corner_pixels(app, page):

@@ -25,14 +25,11 @@ from tests.browser.helpers import (
     go_to_page,
     image_element,
     open_app,
+    selected,
 )
 
 pytestmark = pytest.mark.browser
 BBOX = (10.0, 46.0, 10.008, 46.006)  # about 620 × 670 m in the Alps
-
-
-def selected(n: int) -> re.Pattern:
-    return re.compile(rf"(?<!\d){n} pixels? selected")
 
 
 def three_valid_pixels(aoi: AreaOfInterest) -> list[tuple[int, int]]:

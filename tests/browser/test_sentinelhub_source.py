@@ -28,6 +28,7 @@ from tests.browser.helpers import (
     expect_text,
     fill_number,
     open_app,
+    selected,
     wait_idle,
 )
 from tests.conftest import SHARED_DATA
@@ -66,10 +67,6 @@ def app(tmp_path, fake_sh) -> AppServer:
     server.config_home = config_home
     yield server
     server.stop()
-
-
-def selected(n: int) -> re.Pattern:
-    return re.compile(rf"(?<!\d){n} pixels? selected")
 
 
 def fill_date(page: Page, label: str, value: str) -> None:

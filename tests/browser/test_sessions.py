@@ -16,14 +16,11 @@ from tests.browser.helpers import (
     expect_text,
     fill_number,
     open_app,
+    selected,
 )
 
 pytestmark = pytest.mark.browser
 BOX = ("Min lon (west)", "Min lat (south)", "Max lon (east)", "Max lat (north)")
-
-
-def selected(n: int) -> re.Pattern:
-    return re.compile(rf"(?<!\d){n} pixels? selected")
 
 
 def start(page, url, label_value: str, bbox=None, navigate=True):
