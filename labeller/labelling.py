@@ -5,13 +5,15 @@ Pure Python over a store and a source, so pages stay thin and tests need no brow
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 
 import numpy as np
 
 from labeller import render
 from labeller.campaign import CampaignSpec
-from labeller.errors import LabellerError
+from labeller.errors import ReviewConflictError
 from labeller.prefetch import SceneLoader
 from labeller.scene_cache import SceneCache
 from labeller.selection import Pixel, Selection, click_to_pixel, is_valid, toggle, valid_only
@@ -22,8 +24,7 @@ PREFETCH_AHEAD = 2
 """Images fetched in the background beyond the one shown."""
 
 
-class ReviewConflictError(LabellerError):
-    """Another session reviewed the current image since this one opened it."""
+__all__ = ["PREFETCH_AHEAD", "LabellingSession", "LoopProgress", "ReviewConflictError"]
 
 
 @dataclass(frozen=True)
@@ -165,41 +166,41 @@ class LabellingSession:
 
     def save_and_next(self) -> Review:
         """Store the selected valid pixels' spectra for the current acquisition, then advance."""
-        self._check_not_changed_by_others()
-        review = self.store.save(
-            self.campaign.id, self.aoi, self.scene(), sorted(self.selectable()), labeller=self.labeller
-        )
+        scene, pixels = self.scene(), sorted(self.selectable())
+        with self._unless_changed_by_others() as seen:
+            review = self.store.save(
+                self.campaign.id, self.aoi, scene, pixels, labeller=self.labeller, expected=seen
+            )
         self.reviews[review.acquisition_id] = review
         self.go(self.index + 1)
         return review
 
     def skip(self) -> Review:
         """Record the current acquisition as skipped (no spectra), then advance."""
-        self._check_not_changed_by_others()
-        review = self.store.skip(self.campaign.id, self.current, labeller=self.labeller)
+        with self._unless_changed_by_others() as seen:
+            review = self.store.skip(self.campaign.id, self.current, labeller=self.labeller, expected=seen)
         self.reviews[review.acquisition_id] = review
         self.go(self.index + 1)
         return review
 
-    def _check_not_changed_by_others(self) -> None:
-        """Refuse to overwrite a review another session wrote since this one last looked.
+    @contextmanager
+    def _unless_changed_by_others(self) -> Iterator[Review | None]:
+        """The review this session last saw of the current image, for the store to compare
+        with the stored one inside the write (``ReviewConflictError`` if they differ).
 
         Two people (or tabs) on one campaign would otherwise replace each other's pixels
-        silently. The refusal updates what this session knows, so pressing again replaces
-        the other review on purpose.
+        silently. The refusal teaches this session the review stored now, so pressing
+        again replaces it on purpose.
         """
-        latest = self.store.reviews(self.campaign.id)
         acquisition = self.current.id
-        mine, theirs = self.reviews.get(acquisition), latest.get(acquisition)
-        self.reviews = latest
-        if theirs is not None and theirs != mine:
-            who = f" by {theirs.labeller}" if theirs.labeller else ""
-            what = "skipped" if theirs.status == "skipped" else f"saved with {theirs.n_pixels} pixels"
-            raise ReviewConflictError(
-                f"This image was {what}{who} in another session at {theirs.reviewed_at:%H:%M:%S} UTC. "
-                "Your selection is kept: press again to replace that review with yours, "
-                "or go Back and forth to see theirs."
-            )
+        try:
+            yield self.reviews.get(acquisition)
+        except ReviewConflictError as conflict:
+            if conflict.current is None:
+                self.reviews.pop(acquisition, None)
+            else:
+                self.reviews[acquisition] = conflict.current
+            raise
 
     def back(self) -> None:
         if self.index > 0:

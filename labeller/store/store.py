@@ -22,7 +22,7 @@ from labeller.store.engine import Database, sqlite_url
 from labeller.store.frames import arrow_to_frame
 from labeller.store.migrations import init_schema
 from labeller.store.pixels import check_scene, pixel_tuples, pixel_values, valid_pixels
-from labeller.store.records import CampaignRecord, ImportReport, Review, SampleFilter
+from labeller.store.records import ANY_REVIEW, CampaignRecord, ImportReport, Review, SampleFilter
 from labeller.store.schema import SAMPLE_ORDER, SAMPLE_SCHEMA, SAVED, SKIPPED
 
 
@@ -98,10 +98,16 @@ class Store:
         scene: Scene,
         pixels: Iterable[tuple[int, int]],
         labeller: str | None = None,
+        expected: Review | None = ANY_REVIEW,
     ) -> Review:
         """Replace this acquisition's review and samples with the given pixels, in one
         transaction. Pixels not valid in the scene are dropped; the rest get one sample each.
-        ``labeller`` (a person's name, optional) is stored with the review and the samples."""
+        ``labeller`` (a person's name, optional) is stored with the review and the samples.
+
+        ``expected`` is the review the caller last saw (None: none): when another one is
+        stored by then, nothing is written and ``ReviewConflictError`` says whose it is
+        (compared under the campaign's lock, in the same transaction as the write). The
+        default, ``ANY_REVIEW``, replaces whatever is there."""
         labeller = clean_labeller(labeller)
         check_scene(aoi, scene)
         rows, cols = valid_pixels(aoi, scene, pixels)
@@ -117,11 +123,19 @@ class Store:
         values = pixel_values(aoi, scene, rows, cols, review)
         # Two sessions saving the same acquisition at once: the loser retries over the winner.
         return self._db.write(
-            lambda conn: writing.save(conn, campaign_id, aoi, acquisition, review, values), retries=1
+            lambda conn: writing.save(conn, campaign_id, aoi, acquisition, review, values, expected),
+            retries=1,
         )
 
-    def skip(self, campaign_id: int, acquisition: Acquisition, labeller: str | None = None) -> Review:
-        """Mark an acquisition skipped and delete any samples saved from it."""
+    def skip(
+        self,
+        campaign_id: int,
+        acquisition: Acquisition,
+        labeller: str | None = None,
+        expected: Review | None = ANY_REVIEW,
+    ) -> Review:
+        """Mark an acquisition skipped and delete any samples saved from it (``expected``
+        as for ``save``)."""
         review = Review(
             acquisition_id=acquisition.id,
             acquired_at=writing.require_utc(acquisition.time, "acquisition time"),
@@ -130,11 +144,15 @@ class Store:
             reviewed_at=writing.now(),
             labeller=clean_labeller(labeller),
         )
-        return self._db.write(lambda conn: writing.skip(conn, campaign_id, acquisition, review), retries=1)
+        return self._db.write(
+            lambda conn: writing.skip(conn, campaign_id, acquisition, review, expected), retries=1
+        )
 
-    def delete_review(self, campaign_id: int, acquisition_id: str) -> None:
-        """Forget an acquisition's review and its samples."""
-        self._db.write(lambda conn: writing.delete_review(conn, campaign_id, acquisition_id))
+    def delete_review(
+        self, campaign_id: int, acquisition_id: str, expected: Review | None = ANY_REVIEW
+    ) -> None:
+        """Forget an acquisition's review and its samples (``expected`` as for ``save``)."""
+        self._db.write(lambda conn: writing.delete_review(conn, campaign_id, acquisition_id, expected))
 
     def saved_pixels(self, campaign_id: int, acquisition_id: str) -> set[tuple[int, int]]:
         return self._db.fetch(queries.saved_pixels, campaign_id, acquisition_id)

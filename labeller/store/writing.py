@@ -17,12 +17,12 @@ from sqlalchemy.engine import Connection
 from labeller import importing
 from labeller.aoi import AreaOfInterest
 from labeller.campaign import CampaignSpec
-from labeller.errors import InvalidInputError, StoreError
+from labeller.errors import InvalidInputError, ReviewConflictError, StoreError
 from labeller.identity import identity_key
 from labeller.sources.base import Acquisition
 from labeller.store.bulk_insert import insert_samples
-from labeller.store.records import ImportReport, Review
-from labeller.store.schema import SAVED, campaigns_table, reviews_table, samples_table
+from labeller.store.records import ANY_REVIEW, ImportReport, Review
+from labeller.store.schema import SAVED, SKIPPED, campaigns_table, reviews_table, samples_table
 
 _LABEL_FIELDS = ("label_value", "label_name", "source", "collection")
 """Campaign fields copied into each of its samples."""
@@ -140,14 +140,17 @@ def save(
     acquisition: Acquisition,
     review: Review,
     values: pd.DataFrame,
+    expected=ANY_REVIEW,
 ) -> Review:
-    """Replace the acquisition's review and samples with ``review`` and ``values``."""
+    """Replace the acquisition's review and samples with ``review`` and ``values``, if the
+    stored review is still ``expected`` (see ``check_expected``)."""
     campaign = lock_campaign(conn, campaign_id)
     if tuple(campaign[k] for k in ("min_lon", "min_lat", "max_lon", "max_lat")) != aoi.bbox:
         raise StoreError(
             f"This scene's area does not match campaign {campaign_id}; reload the campaign "
             "and select the pixels again."
         )
+    check_expected(conn, campaign_id, acquisition.id, expected)
     _replace_review(conn, campaign_id, acquisition, review)
     if len(values):
         label = {k: campaign[k] for k in _LABEL_FIELDS}
@@ -156,18 +159,60 @@ def save(
     return review
 
 
-def skip(conn: Connection, campaign_id: int, acquisition: Acquisition, review: Review) -> Review:
-    """Record the acquisition as skipped, deleting any samples saved from it."""
+def skip(
+    conn: Connection, campaign_id: int, acquisition: Acquisition, review: Review, expected=ANY_REVIEW
+) -> Review:
+    """Record the acquisition as skipped, deleting any samples saved from it, if the stored
+    review is still ``expected``."""
     lock_campaign(conn, campaign_id)
+    check_expected(conn, campaign_id, acquisition.id, expected)
     _replace_review(conn, campaign_id, acquisition, review)
     touch(conn, campaign_id, review.reviewed_at)
     return review
 
 
-def delete_review(conn: Connection, campaign_id: int, acquisition_id: str) -> None:
+def delete_review(conn: Connection, campaign_id: int, acquisition_id: str, expected=ANY_REVIEW) -> None:
     if lock_campaign(conn, campaign_id, required=False) is not None:
+        check_expected(conn, campaign_id, acquisition_id, expected)
         _delete_acquisition(conn, campaign_id, acquisition_id)
         touch(conn, campaign_id, now())
+
+
+def stored_review(conn: Connection, campaign_id: int, acquisition_id: str) -> Review | None:
+    r = reviews_table.c
+    query = sa.select(r.acquisition_id, r.acquired_at, r.status, r.n_pixels, r.reviewed_at, r.labeller).where(
+        r.campaign_id == campaign_id, r.acquisition_id == acquisition_id
+    )
+    row = conn.execute(query).one_or_none()
+    return None if row is None else Review(**row._asdict())
+
+
+def check_expected(conn: Connection, campaign_id: int, acquisition_id: str, expected) -> None:
+    """Refuse the write unless the acquisition's stored review is ``expected`` (None: no
+    review), the one the writer last saw; ``ANY_REVIEW`` checks nothing.
+
+    Called with the campaign locked, so no other write can land between this check and
+    the write: two sessions never replace each other's reviews silently.
+    """
+    if expected is ANY_REVIEW:
+        return
+    current = stored_review(conn, campaign_id, acquisition_id)
+    if current == expected:
+        return
+    raise ReviewConflictError(conflict_message(current), current=current)
+
+
+def conflict_message(current: Review | None) -> str:
+    if current is None:
+        what = "This image's review was deleted in another session."
+    else:
+        who = f" by {current.labeller}" if current.labeller else ""
+        done = "skipped" if current.status == SKIPPED else f"saved with {current.n_pixels} pixels"
+        what = f"This image was {done}{who} in another session at {current.reviewed_at:%H:%M:%S} UTC."
+    return (
+        f"{what} Your selection is kept: press again to replace that review with yours, "
+        "or go Back and forth to see theirs."
+    )
 
 
 def _delete_acquisition(conn: Connection, campaign_id: int, acquisition_id: str) -> None:
