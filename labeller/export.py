@@ -4,7 +4,10 @@ export back. Pure functions on DataFrames; no SQL.
 Each writer takes one frame or an iterable of frames with the same columns (e.g.
 ``Store.sample_chunks()``), so a million samples stream through in pieces:
 
-- CSV: UTF-8, header, full float precision, ISO 8601 times with offset.
+- CSV: UTF-8, header, full float precision, ISO 8601 times with offset. A text cell that a
+  spreadsheet would run as a formula (starting with ``=``, ``+``, ``-``, ``@``, a tab or a
+  carriage return) gets a leading apostrophe (``CSV_FORMULA_NOTE``); numbers are never
+  touched. Parquet and GeoJSON keep the exact text.
 - Parquet: the Arrow schema documents every column (units, band centre wavelength,
   native resolution, CRS) and the file says which app, schema and time wrote it, and
   carries each campaign's period and notes so that ``Store.import_samples`` can rebuild it.
@@ -134,13 +137,42 @@ def file_metadata(kind: str, exported_at: datetime | None = None) -> dict[str, A
 # --- CSV ----------------------------------------------------------------------------------
 
 
+FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
+"""First characters that make a spreadsheet treat a text cell as a formula (OWASP)."""
+CSV_FORMULA_NOTE = (
+    "Text cells starting with = + - @, a tab or a carriage return get a leading apostrophe (') "
+    "so that spreadsheets show them instead of running them as formulas; numbers are unchanged. "
+    "Parquet and GeoJSON keep the exact text."
+)
+
+
 def to_csv_bytes(data: Frames) -> bytes:
     """UTF-8 CSV with a header and no index; floats at full (round-trip) precision,
-    timestamps in ISO 8601 with their UTC offset."""
+    timestamps in ISO 8601 with their UTC offset; text that a spreadsheet would run as a
+    formula neutralised (``neutralise_formulas``)."""
     out = io.StringIO()
     for i, frame in enumerate(_frames(data)):
-        frame.to_csv(out, index=False, header=i == 0, lineterminator="\n")
+        neutralise_formulas(frame).to_csv(out, index=False, header=i == 0, lineterminator="\n")
     return out.getvalue().encode("utf-8")
+
+
+def neutralise_formulas(frame: pd.DataFrame) -> pd.DataFrame:
+    """The frame with a leading apostrophe added to every text cell that starts with one of
+    ``FORMULA_STARTS`` (CSV injection). Only text columns are looked at: numbers, negative
+    ones included, times and flags are left exactly as they are."""
+    out = frame
+    for name in frame.columns:
+        series = frame[name]
+        if not (pd.api.types.is_string_dtype(series.dtype) or series.dtype == object):
+            continue
+        risky = pd.Series(
+            [isinstance(v, str) and v.startswith(FORMULA_STARTS) for v in series.tolist()], index=series.index
+        )
+        if risky.any():
+            if out is frame:
+                out = frame.copy()
+            out[name] = series.where(~risky, "'" + series.astype("str"))
+    return out
 
 
 TEXT_COLUMNS = (

@@ -139,6 +139,7 @@ def downloads(store: Store, where: SampleFilter, campaigns, count: int) -> None:
         ),
     ]
     helps = {
+        "Download CSV": export.CSV_FORMULA_NOTE,
         "Download Parquet": "Typed columns with units, wavelengths and CRS in the file; import it elsewhere.",
         "Download GeoJSON": "Points in WGS84 with every column as properties.",
         "Download ML-ready Parquet": "With grouping keys (campaign, acquisition, native 20 m and 60 m pixel) "
