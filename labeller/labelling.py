@@ -53,14 +53,20 @@ class LabellingSession:
         acquisitions: list[Acquisition],
         cache: SceneCache | None = None,
         prefetch: bool = True,
+        draft_token: str = "",
     ) -> None:
         self.store = store
+        self.draft_token = draft_token
+        """This labelling session's key for its unsaved selection in the store (a browser
+        session keeps it in the page address, so a reload finds its own draft)."""
         self.source = source
         self.campaign = campaign
         self.acquisitions = acquisitions
         self.reviews: dict[str, Review] = store.reviews(campaign.id)
         self.index = self.first_unreviewed()
         self.selection: Selection = self._resume_selection()
+        self._drafted: Selection | None = None
+        """The selection last kept as this session's draft (None: not written yet)."""
         self.factor = render.upscale_factor(*self.aoi.shape)
         self.loader = SceneLoader(source, self.aoi, cache)
         self.prefetching = prefetch
@@ -155,8 +161,14 @@ class LabellingSession:
         self._set_selection(frozenset())
 
     def _set_selection(self, selection: Selection) -> None:
+        """Change the working selection and keep it as this session's draft."""
         self.selection = frozenset(selection)
-        self.store.set_draft(self.campaign.id, self.selection)
+        self._keep_draft()
+
+    def _keep_draft(self) -> None:
+        if self.selection != self._drafted:
+            self.store.set_draft(self.campaign.id, self.selection, self.draft_token)
+            self._drafted = self.selection
 
     def selectable(self) -> Selection:
         """The selected pixels that have data in the current scene (what Save stores)."""
@@ -207,19 +219,24 @@ class LabellingSession:
             self.go(self.index - 1)
 
     def go(self, index: int) -> None:
-        """Open acquisition ``index``. A saved one shows its saved pixels; otherwise the
-        selection carries over from the image shown before."""
+        """Open acquisition ``index``, with the reviews as stored now (also other sessions').
+        A saved one shows its saved pixels (without touching the draft: viewing is not
+        editing); otherwise the selection carries over from the image shown before and
+        becomes this session's draft."""
         self.index = min(max(index, 0), len(self.acquisitions))
         if self.finished:
             return
         self._prefetch()
+        self.reviews = self.store.reviews(self.campaign.id)  # others' work shows too
         review = self.review_of(self.current)
         if review is not None and review.status == "saved":
-            self._set_selection(self.store.saved_pixels(self.campaign.id, self.current.id))
+            self.selection = frozenset(self.store.saved_pixels(self.campaign.id, self.current.id))
+        else:
+            self._keep_draft()
 
     def _resume_selection(self) -> Selection:
-        """The unsaved working selection if any, else the pixels of the last saved acquisition."""
-        draft = self.store.draft(self.campaign.id)
+        """This session's unsaved selection if any, else the pixels of the last saved acquisition."""
+        draft = self.store.draft(self.campaign.id, self.draft_token)
         if draft:
             return frozenset(draft)
         for acquisition in reversed(self.acquisitions[: self.index]):

@@ -18,6 +18,7 @@ from labeller.store.schema import (
     SAVED,
     SKIPPED,
     campaigns_table,
+    drafts_table,
     reviews_table,
     samples_table,
 )
@@ -60,9 +61,10 @@ def campaigns(conn: Connection) -> pd.DataFrame:
     return typed(frame, campaigns_table, {name: "int64" for _, name in counted})
 
 
-def draft(conn: Connection, campaign_id: int) -> set[tuple[int, int]]:
+def draft(conn: Connection, campaign_id: int, session: str) -> set[tuple[int, int]]:
+    d = drafts_table.c
     text = conn.execute(
-        sa.select(campaigns_table.c.draft_selection).where(campaigns_table.c.id == campaign_id)
+        sa.select(d.pixels).where(d.campaign_id == campaign_id, d.session == session)
     ).scalar()
     return {(r, c) for r, c in json.loads(text)} if text else set()
 

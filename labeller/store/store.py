@@ -77,13 +77,17 @@ class Store:
 
     # --- Draft selection ------------------------------------------------------------------
 
-    def set_draft(self, campaign_id: int, pixels: Iterable[tuple[int, int]]) -> None:
-        """Keep the unsaved working selection so that a reloaded tab loses nothing."""
+    def set_draft(self, campaign_id: int, pixels: Iterable[tuple[int, int]], session: str = "") -> None:
+        """Keep a labelling session's unsaved selection so that a reloaded tab loses
+        nothing. ``session`` is the session's draft token: each session of a campaign has
+        its own draft, and one never touches another's."""
         text = json.dumps(sorted([int(r), int(c)] for r, c in set(pixel_tuples(pixels))))
-        self._db.write(lambda conn: writing.set_draft(conn, campaign_id, text))
+        session = str(session)
+        self._db.write(lambda conn: writing.set_draft(conn, campaign_id, session, text, writing.now()))
 
-    def draft(self, campaign_id: int) -> set[tuple[int, int]]:
-        return self._db.fetch(queries.draft, campaign_id)
+    def draft(self, campaign_id: int, session: str = "") -> set[tuple[int, int]]:
+        """The unsaved selection of this labelling session of the campaign (empty if none)."""
+        return self._db.fetch(queries.draft, campaign_id, str(session))
 
     # --- Reviews and samples --------------------------------------------------------------
 

@@ -12,6 +12,8 @@ from typing import Any
 
 import pandas as pd
 import sqlalchemy as sa
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.engine import Connection
 
 from labeller import importing
@@ -22,7 +24,7 @@ from labeller.identity import identity_key
 from labeller.sources.base import Acquisition
 from labeller.store.bulk_insert import insert_samples
 from labeller.store.records import ANY_REVIEW, ImportReport, Review
-from labeller.store.schema import SAVED, SKIPPED, campaigns_table, reviews_table, samples_table
+from labeller.store.schema import SAVED, SKIPPED, campaigns_table, drafts_table, reviews_table, samples_table
 
 _LABEL_FIELDS = ("label_value", "label_name", "source", "collection")
 """Campaign fields copied into each of its samples."""
@@ -118,12 +120,26 @@ def touch(conn: Connection, campaign_id: int, when: datetime) -> None:
     )
 
 
-def set_draft(conn: Connection, campaign_id: int, text: str) -> None:
-    done = conn.execute(
-        sa.update(campaigns_table).where(campaigns_table.c.id == campaign_id).values(draft_selection=text)
-    )
-    if done.rowcount == 0:
+def set_draft(conn: Connection, campaign_id: int, session: str, text: str, when: datetime) -> None:
+    """Keep ``text`` as the unsaved selection of this labelling session of the campaign;
+    other sessions' drafts are left alone."""
+    exists = conn.execute(sa.select(campaigns_table.c.id).where(campaigns_table.c.id == campaign_id))
+    if exists.one_or_none() is None:
         raise missing_campaign(campaign_id)
+    insert = {"postgresql": pg_insert, "sqlite": sqlite_insert}.get(conn.dialect.name)
+    row = {"campaign_id": campaign_id, "session": session, "pixels": text, "updated_at": when}
+    if insert is None:  # another backend: no concurrent tabs of one session expected there
+        d = drafts_table.c
+        conn.execute(sa.delete(drafts_table).where(d.campaign_id == campaign_id, d.session == session))
+        conn.execute(sa.insert(drafts_table).values(**row))
+        return
+    upsert = insert(drafts_table).values(**row)
+    conn.execute(
+        upsert.on_conflict_do_update(
+            index_elements=["campaign_id", "session"],
+            set_={"pixels": upsert.excluded.pixels, "updated_at": upsert.excluded.updated_at},
+        )
+    )
 
 
 def delete_campaign(conn: Connection, campaign_id: int) -> None:

@@ -56,7 +56,7 @@ def test_version_1_database_is_upgraded_in_place_with_its_rows(url: str) -> None
 
     store = Store(url)
     try:
-        assert store.schema_version() == 2
+        assert store.schema_version() == SCHEMA_VERSION
         assert "labeller" in _columns(url, "samples") and "labeller" in _columns(url, "reviews")
         assert "revision" in _columns(url, "campaigns")
         # The old rows are all there and read as before.
@@ -85,9 +85,31 @@ def test_version_1_database_is_upgraded_in_place_with_its_rows(url: str) -> None
         store.close()
     again = Store(url)  # opening the upgraded database changes nothing
     try:
-        assert again.schema_version() == 2 and len(again.samples()) == 7
+        assert again.schema_version() == SCHEMA_VERSION and len(again.samples()) == 7
     finally:
         again.close()
+
+
+def test_version_2_database_gets_per_session_drafts_keeping_its_one_draft(url: str) -> None:
+    make_v1_database(url)
+    engine = _engine(url)
+    with engine.begin() as conn:  # a version 2 database, as the app of version 2 left it
+        store_module.MIGRATIONS[1](conn)
+        conn.exec_driver_sql("UPDATE meta SET value = '2' WHERE key = 'schema_version'")
+        conn.exec_driver_sql("UPDATE campaigns SET draft_selection = '[[7, 8], [1, 2]]'")
+    engine.dispose()
+    assert "drafts" not in sa.inspect(_engine(url)).get_table_names()
+
+    store = Store(url)
+    try:
+        assert store.schema_version() == SCHEMA_VERSION == 3
+        assert store.draft(1) == {(1, 2), (7, 8)}  # the campaign's one draft, under session ""
+        assert store.draft(1, "a-new-session") == set()
+        store.set_draft(1, [(3, 3)], "a-new-session")
+        assert store.draft(1) == {(1, 2), (7, 8)}
+        assert store.draft(1, "a-new-session") == {(3, 3)}
+    finally:
+        store.close()
 
 
 def test_a_failing_migration_leaves_the_version_1_database_untouched(url: str, monkeypatch) -> None:
@@ -107,7 +129,7 @@ def test_a_failing_migration_leaves_the_version_1_database_untouched(url: str, m
     engine.dispose()
     monkeypatch.undo()
     store = Store(url)
-    assert store.schema_version() == 2 and len(store.samples()) == 3
+    assert store.schema_version() == SCHEMA_VERSION and len(store.samples()) == 3
     store.close()
 
 
@@ -131,7 +153,7 @@ def test_sessions_opening_an_old_database_at_once_upgrade_it_once(url: str) -> N
         t.join()
     try:
         assert errors == []
-        assert [s.schema_version() for s in opened] == [2, 2, 2, 2]
+        assert [s.schema_version() for s in opened] == [SCHEMA_VERSION] * 4
         assert _columns(url, "samples").count("labeller") == 1
     finally:
         for s in opened:
