@@ -10,7 +10,7 @@ from __future__ import annotations
 import altair as alt
 import streamlit as st
 
-from labeller import export
+from labeller import export, importing
 from labeller.store import SampleFilter, Store
 from pages import ui
 
@@ -192,7 +192,7 @@ def import_file(store: Store, key: str) -> None:
     uploaded = st.session_state.get(key)
     if uploaded is None:
         return
-    report = store.import_samples(uploaded.getvalue())
+    report = store.import_samples(importing.read_import(uploaded.getvalue()))
     ui.flash(f"Imported {uploaded.name}: {report.describe()}", kind="success")
     st.session_state[IMPORT_ROUND] = st.session_state.get(IMPORT_ROUND, 0) + 1  # a fresh uploader
 

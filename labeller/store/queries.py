@@ -9,7 +9,6 @@ import pandas as pd
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection
 
-from labeller.importing import utc_times
 from labeller.store.frames import result_frame, typed
 from labeller.store.migrations import version_query
 from labeller.store.records import CampaignRecord, Review, SampleFilter
@@ -22,6 +21,7 @@ from labeller.store.schema import (
     reviews_table,
     samples_table,
 )
+from labeller.tables import utc_times
 
 
 def schema_version(conn: Connection) -> int:

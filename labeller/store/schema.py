@@ -12,20 +12,10 @@ from datetime import UTC, datetime
 import pyarrow as pa
 import sqlalchemy as sa
 
-from labeller.bands import ALL_BAND_NAMES, BAND_BY_NAME
+from labeller.tables import BAND_COLUMNS, CAMPAIGN_COLUMNS
+from labeller.tables import SCHEMA_VERSION as SCHEMA_VERSION  # defined with the table conventions
 
-SCHEMA_VERSION = 3
 SAVED, SKIPPED = "saved", "skipped"
-BAND_COLUMNS: tuple[str, ...] = tuple(sorted(ALL_BAND_NAMES, key=lambda n: BAND_BY_NAME[n].centre_nm))
-CAMPAIGN_COLUMNS: tuple[str, ...] = (
-    "campaign_key",
-    "campaign_min_lon",
-    "campaign_min_lat",
-    "campaign_max_lon",
-    "campaign_max_lat",
-)
-"""Added to every sample frame: the campaign's identity, so an export can be imported
-elsewhere (campaign ids are local to one database; the key is the same everywhere)."""
 
 
 class UTCDateTime(sa.TypeDecorator):

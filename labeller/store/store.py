@@ -4,15 +4,13 @@ work to ``writing`` (write transactions), ``queries`` and ``batches`` (reads).""
 from __future__ import annotations
 
 import json
-from collections.abc import Iterable, Iterator, Mapping
+from collections.abc import Iterable, Iterator
 from datetime import date
 from pathlib import Path
-from typing import BinaryIO
 
 import pandas as pd
 import pyarrow as pa
 
-from labeller import importing
 from labeller.aoi import AreaOfInterest
 from labeller.campaign import CampaignSpec
 from labeller.identity import clean_labeller
@@ -24,6 +22,7 @@ from labeller.store.migrations import init_schema
 from labeller.store.pixels import check_scene, pixel_tuples, pixel_values, valid_pixels
 from labeller.store.records import ANY_REVIEW, CampaignRecord, ImportReport, Review, SampleFilter
 from labeller.store.schema import SAMPLE_ORDER, SAMPLE_SCHEMA, SAVED, SKIPPED
+from labeller.tables import ImportRows
 
 
 class Store:
@@ -249,24 +248,14 @@ class Store:
 
     # --- Import ---------------------------------------------------------------------------
 
-    def import_samples(
-        self, data: pd.DataFrame | bytes | BinaryIO, campaigns: Mapping[str, Mapping] | None = None
-    ) -> ImportReport:
-        """Merge samples exported elsewhere (a frame like ``samples()``, or the bytes of a
-        Parquet export) into this database, in one transaction.
+    def import_samples(self, rows: ImportRows) -> ImportReport:
+        """Merge samples exported elsewhere, read and checked by ``importing.read_import``
+        (the store knows no file format), into this database, in one transaction.
 
         Campaigns are matched by identity (area, label, source, collection) and created
         when missing; acquisitions without a review here get one. A sample whose campaign,
         acquisition, row and column are already here is a duplicate and is left as it is.
-        ``campaigns`` (by campaign key) gives new campaigns their period and notes; a
-        Parquet export carries it in its metadata.
         """
-        from labeller import export  # the file format lives there; export never imports store
-
-        if not isinstance(data, pd.DataFrame):
-            data, meta = export.read_parquet_export(data)
-            campaigns = campaigns or meta.get("campaigns_by_key", {})
-        groups = importing.import_groups(importing.import_frame(data), campaigns or {})
         now = writing.now()
         # A campaign created concurrently by another session: retry, matching it this time.
-        return self._db.write(lambda conn: writing.import_groups(conn, groups, len(data), now), retries=1)
+        return self._db.write(lambda conn: writing.import_groups(conn, rows, now), retries=1)

@@ -16,7 +16,6 @@ from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.engine import Connection
 
-from labeller import importing
 from labeller.aoi import AreaOfInterest
 from labeller.campaign import CampaignSpec
 from labeller.errors import InvalidInputError, ReviewConflictError, StoreError
@@ -25,6 +24,7 @@ from labeller.sources.base import Acquisition
 from labeller.store.bulk_insert import insert_samples
 from labeller.store.records import ANY_REVIEW, ImportReport, Review
 from labeller.store.schema import SAVED, SKIPPED, campaigns_table, drafts_table, reviews_table, samples_table
+from labeller.tables import ImportRows
 
 _LABEL_FIELDS = ("label_value", "label_name", "source", "collection")
 """Campaign fields copied into each of its samples."""
@@ -262,15 +262,13 @@ def _replace_review(conn: Connection, campaign_id: int, acquisition: Acquisition
 # --- Import -------------------------------------------------------------------------------
 
 
-def import_groups(
-    conn: Connection, groups: list[tuple[CampaignSpec, pd.DataFrame]], n_input: int, when: datetime
-) -> ImportReport:
-    """Merge each campaign's sample rows (``importing.import_groups``), skipping duplicates."""
+def import_groups(conn: Connection, data: ImportRows, when: datetime) -> ImportReport:
+    """Merge each campaign's checked sample rows (``importing.read_import``), skipping
+    duplicates."""
     added = created = new_reviews = 0
-    for spec, rows in groups:
+    for spec, rows in data.groups:
         campaign, is_new = _campaign_for_import(conn, spec, when)
         created += is_new
-        importing.check_grid(spec.aoi, rows, campaign["id"])
         before = _count_campaign_samples(conn, campaign["id"])
         label = {k: campaign[k] for k in _LABEL_FIELDS}
         insert_samples(conn, rows.assign(campaign_id=campaign["id"], **label), ignore_duplicates=True)
@@ -278,7 +276,7 @@ def import_groups(
         new_reviews += _reviews_for_import(conn, campaign["id"], rows)
         touch(conn, campaign["id"], when)
     return ImportReport(
-        added=added, duplicates=n_input - added, campaigns_created=created, reviews_created=new_reviews
+        added=added, duplicates=data.n_input - added, campaigns_created=created, reviews_created=new_reviews
     )
 
 
