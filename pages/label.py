@@ -99,8 +99,7 @@ def aoi_inputs() -> AreaOfInterest | None:
     return aoi
 
 
-DRAFT_PARAM = "s"
-"""Query parameter holding this browser session's draft token (its own unsaved selection)."""
+DRAFT_PARAM = "s"  # query parameter: this browser session's draft token (its unsaved selection)
 
 
 def draft_token() -> str:
