@@ -218,9 +218,10 @@ def prune(store: Store, campaigns) -> None:
             ),
         )
         if acquisition and st.button("Delete this image's review…"):
+            shown = reviews[acquisition]  # refused if someone changes it before the confirmation
             confirm_delete(
                 f"the review of {acquisition} and its samples",
-                lambda: store.delete_review(campaign_id, acquisition),
+                lambda: store.delete_review(campaign_id, acquisition, expected=shown),
             )
 
 

@@ -189,7 +189,7 @@ def skip(
 
 def delete_review(conn: Connection, campaign_id: int, acquisition_id: str, expected=ANY_REVIEW) -> None:
     if lock_campaign(conn, campaign_id, required=False) is not None:
-        check_expected(conn, campaign_id, acquisition_id, expected)
+        check_expected(conn, campaign_id, acquisition_id, expected, AFTER_REFUSED_DELETE)
         _delete_acquisition(conn, campaign_id, acquisition_id)
         touch(conn, campaign_id, now())
 
@@ -203,9 +203,19 @@ def stored_review(conn: Connection, campaign_id: int, acquisition_id: str) -> Re
     return None if row is None else Review(**row._asdict())
 
 
-def check_expected(conn: Connection, campaign_id: int, acquisition_id: str, expected) -> None:
+AFTER_REFUSED_PRESS = (
+    "Your selection is kept: press again to replace that review with yours, "
+    "or go Back and forth to see theirs."
+)
+AFTER_REFUSED_DELETE = "Nothing was deleted: look at it again, and delete it if you still mean to."
+
+
+def check_expected(
+    conn: Connection, campaign_id: int, acquisition_id: str, expected, then: str = AFTER_REFUSED_PRESS
+) -> None:
     """Refuse the write unless the acquisition's stored review is ``expected`` (None: no
-    review), the one the writer last saw; ``ANY_REVIEW`` checks nothing.
+    review), the one the writer last saw; ``ANY_REVIEW`` checks nothing. ``then`` ends the
+    message: what the user can do now.
 
     Called with the campaign locked, so no other write can land between this check and
     the write: two sessions never replace each other's reviews silently.
@@ -215,20 +225,18 @@ def check_expected(conn: Connection, campaign_id: int, acquisition_id: str, expe
     current = stored_review(conn, campaign_id, acquisition_id)
     if current == expected:
         return
-    raise ReviewConflictError(conflict_message(current), current=current)
+    raise ReviewConflictError(f"{conflict_message(current)} {then}", current=current)
 
 
 def conflict_message(current: Review | None) -> str:
+    """Who changed the image's review, and when (UTC)."""
     if current is None:
         what = "This image's review was deleted in another session."
     else:
         who = f" by {current.labeller}" if current.labeller else ""
         done = "skipped" if current.status == SKIPPED else f"saved with {current.n_pixels} pixels"
         what = f"This image was {done}{who} in another session at {current.reviewed_at:%H:%M:%S} UTC."
-    return (
-        f"{what} Your selection is kept: press again to replace that review with yours, "
-        "or go Back and forth to see theirs."
-    )
+    return what
 
 
 def _delete_acquisition(conn: Connection, campaign_id: int, acquisition_id: str) -> None:

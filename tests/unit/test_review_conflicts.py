@@ -119,7 +119,7 @@ def test_store_writes_compare_the_expected_review(store: Store) -> None:
     assert refused.value.current == first
     with pytest.raises(ReviewConflictError):
         store.skip(campaign.id, acquisition, labeller="bo", expected=None)
-    with pytest.raises(ReviewConflictError):
+    with pytest.raises(ReviewConflictError, match="by ana in another session .* Nothing was deleted"):
         store.delete_review(campaign.id, acquisition.id, expected=None)
     assert store.reviews(campaign.id) == {acquisition.id: first}  # nothing of the refused writes
     assert store.count_samples() == 3
