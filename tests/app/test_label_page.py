@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+import re
 from datetime import date, timedelta
 
 import numpy as np
@@ -333,3 +334,17 @@ def test_each_browser_session_resumes_its_own_unsaved_selection(app, fake_image,
     assert "2 pixels selected" in texts(again)
     b_again = reopen(tmp_path, {"campaign": campaign, "s": param(bob_app, "s")})
     assert b_again.session_state["labelling"].selection == set(b_pixel)
+
+
+def test_bad_labeller_and_draft_token_in_the_address(app, fake_image, tmp_path):
+    """The other URL parameters: a labeller name with control characters is refused with a
+    message (and not used); a draft token that is not one is replaced by a fresh one."""
+    at = reopen(tmp_path, {"labeller": "Ana\x07", "s": "../../etc"})
+    assert any("control characters" in e for e in errors(at))
+    labelling = start_campaign(at)
+    assert labelling.labeller is None
+    token = param(at, "s")
+    assert token != "../../etc" and re.fullmatch(r"[\w-]{8,32}", token)
+    assert labelling.draft_token == token
+    long = reopen(tmp_path, {"labeller": "x" * 500})
+    assert any("longer than 80 characters" in e for e in errors(long))
