@@ -348,3 +348,27 @@ def test_bad_labeller_and_draft_token_in_the_address(app, fake_image, tmp_path):
     assert labelling.draft_token == token
     long = reopen(tmp_path, {"labeller": "x" * 500})
     assert any("longer than 80 characters" in e for e in errors(long))
+
+
+def test_a_save_refused_because_of_another_session_can_be_pressed_again(app, fake_image, tmp_path):
+    alice = start_campaign(app)
+    a_pixels = valid_pixels(alice, (0, 1))
+    click(app, fake_image, alice, a_pixels)
+    bob_app = reopen(tmp_path, {"campaign": param(app, "campaign"), "labeller": "Bob"})
+    bob = bob_app.session_state["labelling"]
+    click(bob_app, fake_image, bob, valid_pixels(bob, (2,)))
+    press(bob_app, "Save & next")  # Bob saves the image Alice is looking at
+    first = alice.current.id
+
+    press(app, "Save & next")
+    refused = [e for e in errors(app) if "in another session" in e]
+    assert refused and "saved with 1 pixels by Bob" in refused[0] and "press again" in refused[0]
+    assert alice.current.id == first and alice.selection == set(a_pixels)  # nothing lost
+    stored = alice.store.reviews(alice.campaign.id)[first]
+    assert (stored.labeller, stored.n_pixels) == ("Bob", 1)
+
+    press(app, "Save & next")  # again: replaces Bob's review on purpose
+    assert not [e for e in errors(app) if "in another session" in e]
+    stored = alice.store.reviews(alice.campaign.id)[first]
+    assert (stored.labeller, stored.n_pixels) == (None, 2)
+    assert alice.current.id != first
