@@ -234,7 +234,8 @@ def conflict_message(current: Review | None) -> str:
         what = "This image's review was deleted in another session."
     else:
         who = f" by {current.labeller}" if current.labeller else ""
-        done = "skipped" if current.status == SKIPPED else f"saved with {current.n_pixels} pixels"
+        pixels = f"{current.n_pixels} pixel{'' if current.n_pixels == 1 else 's'}"
+        done = "skipped" if current.status == SKIPPED else f"saved with {pixels}"
         what = f"This image was {done}{who} in another session at {current.reviewed_at:%H:%M:%S} UTC."
     return what
 

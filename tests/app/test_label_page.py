@@ -362,7 +362,7 @@ def test_a_save_refused_because_of_another_session_can_be_pressed_again(app, fak
 
     press(app, "Save & next")
     refused = [e for e in errors(app) if "in another session" in e]
-    assert refused and "saved with 1 pixels by Bob" in refused[0] and "press again" in refused[0]
+    assert refused and "saved with 1 pixel by Bob" in refused[0] and "press again" in refused[0]
     assert alice.current.id == first and alice.selection == set(a_pixels)  # nothing lost
     stored = alice.store.reviews(alice.campaign.id)[first]
     assert (stored.labeller, stored.n_pixels) == ("Bob", 1)

@@ -113,7 +113,14 @@ def test_each_browser_session_keeps_its_own_unsaved_selection(app, browser, cont
         alice.reload()
         expect_text(alice, selected(2))
         shot(alice, "drafts-alice-reloaded")
-        click_button(alice, "Save & next")
+
+        click_button(bob, "Save & next")  # B saves the image A is looking at
+        expect_text(bob, re.compile(r"1 of \d+ reviewed, 1 pixel saved"))
+        click_button(alice, "Save & next")  # refused: A would replace B's save unseen
+        expect_text(alice, re.compile(r"saved with 1 pixel in another session at .* press again"))
+        expect_text(alice, selected(2))
+        shot(alice, "conflict-refused")
+        click_button(alice, "Save & next")  # pressed again: replaces it on purpose
         expect_text(alice, re.compile(r"1 of \d+ reviewed, 2 pixels saved"))
         expect_no_exception(alice)
     finally:

@@ -202,7 +202,7 @@ def test_two_sessions_on_one_campaign_never_overwrite_each_other_silently(store,
     alice.toggle(a_pick)
     bob.toggle(b_pick)
     alice.save_and_next()
-    with pytest.raises(ReviewConflictError, match="saved with 1 pixels by Alice"):
+    with pytest.raises(ReviewConflictError, match="saved with 1 pixel by Alice"):
         bob.save_and_next()
     saved = store.samples(campaign_ids=[alice.campaign.id])
     assert list(zip(saved["row"], saved["col"], strict=True)) == [a_pick]  # Alice's work is intact
