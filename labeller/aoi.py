@@ -219,9 +219,11 @@ def parse_bbox(values) -> tuple[float, float, float, float]:
 
 
 def format_degrees(value: float) -> str:
-    """Degrees as a box shows them: at most 6 decimals (about 0.1 m), no trailing zeros."""
-    text = f"{float(value):.6f}".rstrip("0").rstrip(".")
-    return "0" if text in ("-0", "") else text
+    """Degrees as a box shows them: the shortest text that reads back as exactly the same
+    number (so a campaign's box, put back in the form, is the same campaign), without a
+    trailing ``.0``."""
+    text = repr(float(value) + 0.0)  # + 0.0 folds -0.0 into 0.0
+    return text[:-2] if text.endswith(".0") else text
 
 
 def coverage_warning(aoi: AreaOfInterest) -> str | None:

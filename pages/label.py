@@ -63,7 +63,7 @@ def sync_drawn_bbox() -> None:
         ui.flash(ui.message_for(error))
         return
     for key, value in zip(BBOX_KEYS, bbox, strict=True):
-        st.session_state[key] = format_degrees(value)
+        st.session_state[key] = format_degrees(round(value, 6))  # 6 decimals: about 0.1 m
 
 
 def aoi_inputs() -> AreaOfInterest | None:
