@@ -57,6 +57,12 @@ def _demo(request: SourceRequest) -> ImageSource:
     return DemoSource()
 
 
+def _earthsearch(request: SourceRequest) -> ImageSource:
+    from labeller.sources import earthsearch
+
+    return earthsearch.make_source(request.environ)
+
+
 def _sentinelhub(key: str) -> Callable[[SourceRequest], ImageSource]:
     def factory(request: SourceRequest) -> ImageSource:
         from labeller.sources import sentinelhub
@@ -79,6 +85,15 @@ SOURCES: dict[str, SourceSpec] = {
             "The demo source needs no account: a synthetic but realistic Level-1C time series.",
             _demo,
             online=False,
+        ),
+        SourceSpec(
+            "earthsearch",
+            "Earth Search (no account)",
+            (L2A.id,),
+            False,
+            "Real Sentinel-2 Level-2A images, free and without an account: Element 84's Earth Search "
+            "(public Cloud-Optimized GeoTIFFs). Needs an internet connection.",
+            _earthsearch,
         ),
         SourceSpec(
             "sentinelhub",
