@@ -82,7 +82,8 @@ SOURCES: dict[str, SourceSpec] = {
             "Demo (offline, synthetic)",
             (L1C.id,),
             False,
-            "The demo source needs no account: a synthetic but realistic Level-1C time series.",
+            "The demo source works offline: a synthetic but realistic Level-1C time series. For real "
+            "images, still without an account, pick Earth Search (no account).",
             _demo,
             online=False,
         ),
