@@ -17,8 +17,8 @@ two items of one day is visible in the values.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-from datetime import UTC, datetime
+from dataclasses import dataclass, replace
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import numpy as np
@@ -72,9 +72,21 @@ class FakeItem:
     cloud_cover: float
     folder: str
     east_half_only: bool = False
+    copy: int = 0
+    """0 for the real dates; k for the copy ``k`` × 60 days later (served from the same files
+    under other URLs, for benchmarks that need more images)."""
 
     def path(self, root: Path, band: str) -> Path:
         return root / self.folder / FILE_OF[band]
+
+    def href(self, base_url: str, band: str) -> str:
+        return f"{base_url}/cogs/c{self.copy}/{self.folder}/{FILE_OF[band]}"
+
+    def copied(self, k: int) -> FakeItem:
+        time = self.time + timedelta(days=60 * k)
+        return replace(
+            self, id=self.id.replace(f"{self.time:%Y%m%dT%H%M%S}", f"{time:%Y%m%dT%H%M%S}"), time=time, copy=k
+        )
 
 
 def build(root: Path, sample: Path) -> list[FakeItem]:
@@ -193,7 +205,7 @@ def item_json(item: FakeItem, base_url: str, baseline: str = "05.00") -> dict:
         if band != "SCL":
             raster |= {"bits_per_sample": 15, "scale": 0.0001, "offset": -0.1}
         assets[key] = {
-            "href": f"{base_url}/cogs/{item.folder}/{FILE_OF[band]}",
+            "href": item.href(base_url, band),
             "type": "image/tiff; application=geotiff; profile=cloud-optimized",
             "title": f"{band} - {res}m",
             "proj:shape": [SIZE_M // res, SIZE_M // res],

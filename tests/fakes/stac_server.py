@@ -85,10 +85,19 @@ class FakeEarthSearch:
     """``with FakeEarthSearch(cog_root) as fake: fake.url ...``"""
 
     def __init__(
-        self, cog_root: Path, sample: Path, *, port: int = 0, max_page: int = 2, latency: float = 0.0
+        self,
+        cog_root: Path,
+        sample: Path,
+        *,
+        port: int = 0,
+        max_page: int = 2,
+        latency: float = 0.0,
+        copies: int = 0,
     ):
+        """``copies``: also serve the five dates again ``k`` × 60 days later, k = 1 … copies."""
         self.root = Path(cog_root)
-        self.items: list[FakeItem] = s2_cogs.build(self.root, sample)
+        real = s2_cogs.build(self.root, sample)
+        self.items: list[FakeItem] = real + [item.copied(k) for k in range(1, copies + 1) for item in real]
         self.max_page = max_page
         self.latency = latency
         self.faults: list[Fault] = []
@@ -217,7 +226,7 @@ class FakeEarthSearch:
         }
 
     def object_bytes(self, path: str, rule: Fault | None) -> bytes | None:
-        relative = path.removeprefix("/cogs/")
+        relative = re.sub(r"^/cogs/c\d+/", "", path)
         file = (self.root / relative).resolve()
         if not file.is_relative_to(self.root.resolve()) or not file.is_file() or file.suffix != ".tif":
             return None
@@ -382,14 +391,14 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--port", type=int, default=0)
     parser.add_argument("--latency", type=float, default=0.0, help="seconds added to every request")
     parser.add_argument("--max-page", type=int, default=2)
+    parser.add_argument("--copies", type=int, default=0, help="the five dates again k × 60 days later")
     parser.add_argument("--cogs", type=Path, default=_cog_root())
     args = parser.parse_args(argv)
     sample = s2_cogs.find_sample()
     if sample is None:
         sys.exit(f"the real sample {s2_cogs.SAMPLE_NAME} was not found in shared/data beside this checkout")
-    with FakeEarthSearch(
-        args.cogs, sample, port=args.port, max_page=args.max_page, latency=args.latency
-    ) as fake:
+    options = {"port": args.port, "max_page": args.max_page, "latency": args.latency, "copies": args.copies}
+    with FakeEarthSearch(args.cogs, sample, **options) as fake:
         print(f"LABELLER_STAC_URL={fake.url}", flush=True)
         stop = threading.Event()
         signal.signal(signal.SIGTERM, lambda *_: stop.set())
