@@ -11,7 +11,8 @@ from the real sample):
   ``206`` for one byte range, ``416`` for a range past the end, ``200`` with the whole object
   for several ranges in one request (S3 neither answers multipart nor the first range).
 
-Every request is counted (``requests``: method, path, Range, status, bytes sent). Faults are
+Every request is counted (``requests``: method, path, Range, status, bytes sent; from another
+process: ``GET /_fake/counts``, ``POST /_fake/reset``). Faults are
 rules matched by path (``fault(...)``): an HTTP status (optionally only ``times`` times),
 a truncated or a corrupt object, a delay; ``latency`` adds seconds to every request.
 
@@ -338,6 +339,14 @@ def _handler(fake: FakeEarthSearch):
             if self._error(rule):
                 return
             path = self.path.split("?")[0]
+            if path == "/_fake/counts":  # for a test or benchmark driving a fake in another process
+                cogs = fake.counted("/cogs")
+                counts = {
+                    "cogs": len(cogs),
+                    "bytes": sum(r.sent for r in cogs),
+                    "search": len(fake.counted("/search")),
+                }
+                return self._json(200, counts)
             if path in ("/", ""):
                 return self._json(200, fake.landing())
             if path.startswith("/collections/"):
@@ -371,6 +380,9 @@ def _handler(fake: FakeEarthSearch):
             rule = self._prelude()
             if self._error(rule):
                 return
+            if self.path.split("?")[0] == "/_fake/reset":
+                fake.clear()
+                return self._json(200, {})
             if self.path.split("?")[0] != "/search":
                 return self._json(404, {"code": "NotFound", "description": "no such path"})
             try:
