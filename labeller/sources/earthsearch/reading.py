@@ -105,7 +105,7 @@ def read_window(aoi: AreaOfInterest, asset: Asset, band: str, options: dict) -> 
             r0, r1 = int(rows[inside].min()), int(rows[inside].max())
             c0, c1 = int(cols[inside].min()), int(cols[inside].max())
             data = src.read(1, window=Window(c0, r0, c1 - c0 + 1, r1 - r0 + 1))
-    except RasterioError as exc:
+    except (RasterioError, AttributeError, ValueError) as exc:  # e.g. no CRS, not a raster
         raise read_error(exc, band, asset.href) from exc
     out[inside] = data[rows[inside] - r0, cols[inside] - c0]
     return out

@@ -14,7 +14,7 @@ from labeller.bands import L2A
 from labeller.errors import NoAcquisitionsError
 from labeller.settings import stac_url
 from labeller.sources.base import Acquisition, ConnectionResult, Progress, Scene, StatusCallback
-from labeller.sources.earthsearch.errors import EarthSearchError
+from labeller.sources.earthsearch.errors import EarthSearchError, SearchRejectedError
 from labeller.sources.earthsearch.items import ItemInfo, parse_item
 from labeller.sources.earthsearch.listing import SEPARATOR, merge_by_day, search_items, stac_client
 from labeller.sources.earthsearch.reading import ItemPixels, read_items
@@ -77,7 +77,7 @@ class EarthSearchSource:
             progress(0.0, f"Connecting to Earth Search at {self.url}")
         client = stac_client(self.url, self.timeout, self.retries, self.backoff)
         found = search_items(client, self.url, COLLECTION_ID, aoi, start, end, max_cloud, progress)
-        merged = merge_by_day([parse_item(item) for item in found])
+        merged = merge_by_day(parse_items(found, self.url))
         with self._lock:
             self._items.update({acquisition.id: items for acquisition, items in merged})
         if progress:
@@ -131,7 +131,7 @@ class EarthSearchSource:
             ids = acquisition.id.split(SEPARATOR)
             day = acquisition.time.date()
             found = search_items(client, self.url, COLLECTION_ID, aoi, day, day, None, ids=ids)
-            items = sorted((parse_item(item) for item in found), key=lambda i: i.id)
+            items = sorted(parse_items(found, self.url), key=lambda i: i.id)
             if not items:
                 raise NoAcquisitionsError(
                     f"Earth Search no longer lists {acquisition.id}; Skip this date or start again."
@@ -139,6 +139,17 @@ class EarthSearchSource:
             with self._lock:
                 self._items[acquisition.id] = items
         return items
+
+
+def parse_items(found: list[dict], url: str) -> list[ItemInfo]:
+    """Item dicts parsed; SearchRejectedError when the API answers something else."""
+    try:
+        return [parse_item(item) for item in found]
+    except (KeyError, TypeError, ValueError) as exc:
+        raise SearchRejectedError(
+            f"{url} answered items that are not Earth Search Sentinel-2 items ({exc!r}); check that "
+            "LABELLER_STAC_URL points at a STAC API serving sentinel-2-c1-l2a."
+        ) from exc
 
 
 def merge_pixels(aoi: AreaOfInterest, pixels: list[ItemPixels]) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
