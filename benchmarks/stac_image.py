@@ -51,7 +51,7 @@ from tests.fakes.stac_server import FakeEarthSearch
 BBOX = s2_cogs.SAMPLE_BBOX
 """The real sample's area: 102 × 102 pixels, across a tile corner of every 10 m file."""
 PERIOD = ("2015-07-01", "2016-06-30")
-"""The five real dates and their copies 60, 120 and 180 days later: 20 images."""
+"""The five real dates and their copies 70, 140 and 210 days later: 20 images."""
 TEN_M = ("B02", "B03", "B04", "B08")
 INSTALL_START_CLOCK = """() => {
   document.addEventListener('click', (e) => {

@@ -73,7 +73,7 @@ class FakeItem:
     folder: str
     east_half_only: bool = False
     copy: int = 0
-    """0 for the real dates; k for the copy ``k`` × 60 days later (served from the same files
+    """0 for the real dates; k for the copy ``k`` × 70 days later (served from the same files
     under other URLs, for benchmarks that need more images)."""
 
     def path(self, root: Path, band: str) -> Path:
@@ -83,7 +83,7 @@ class FakeItem:
         return f"{base_url}/cogs/c{self.copy}/{self.folder}/{FILE_OF[band]}"
 
     def copied(self, k: int) -> FakeItem:
-        time = self.time + timedelta(days=60 * k)
+        time = self.time + timedelta(days=70 * k)
         return replace(
             self, id=self.id.replace(f"{self.time:%Y%m%dT%H%M%S}", f"{time:%Y%m%dT%H%M%S}"), time=time, copy=k
         )

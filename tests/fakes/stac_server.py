@@ -95,7 +95,7 @@ class FakeEarthSearch:
         latency: float = 0.0,
         copies: int = 0,
     ):
-        """``copies``: also serve the five dates again ``k`` × 60 days later, k = 1 … copies."""
+        """``copies``: also serve the five dates again ``k`` × 70 days later, k = 1 … copies."""
         self.root = Path(cog_root)
         real = s2_cogs.build(self.root, sample)
         self.items: list[FakeItem] = real + [item.copied(k) for k in range(1, copies + 1) for item in real]
@@ -403,7 +403,7 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--port", type=int, default=0)
     parser.add_argument("--latency", type=float, default=0.0, help="seconds added to every request")
     parser.add_argument("--max-page", type=int, default=2)
-    parser.add_argument("--copies", type=int, default=0, help="the five dates again k × 60 days later")
+    parser.add_argument("--copies", type=int, default=0, help="the five dates again k × 70 days later")
     parser.add_argument("--cogs", type=Path, default=_cog_root())
     args = parser.parse_args(argv)
     sample = s2_cogs.find_sample()
