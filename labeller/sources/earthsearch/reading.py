@@ -46,8 +46,9 @@ GDAL_OPTIONS = {
     "GDAL_HTTP_TIMEOUT": "30",
 }
 """GDAL configuration for reading public COGs over HTTP."""
-FILES_AT_ONCE = 26
-"""Band files read at once, process-wide: all 13 of an image, twice (e.g. prefetch)."""
+FILES_AT_ONCE = 39
+"""Band files read at once, process-wide: all 13 of an image, three times (the image shown and
+the two fetched ahead), so the one a person waits for never queues behind the others."""
 _POOL = ThreadPoolExecutor(max_workers=FILES_AT_ONCE, thread_name_prefix="cog")
 
 
