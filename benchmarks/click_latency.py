@@ -16,7 +16,6 @@ from __future__ import annotations
 import argparse
 import multiprocessing
 import os
-import re
 import statistics
 import sys
 import tempfile
@@ -54,6 +53,12 @@ def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--clicks", type=int, default=30)
     parser.add_argument("--load", action="store_true", help="burn one core while measuring")
+    parser.add_argument(
+        "--bare-post-script-gc",
+        choices=("true", "false"),
+        default="true",
+        help="the bare app's runner.postScriptGC (default: Streamlit's default, true)",
+    )
     args = parser.parse_args()
     burner = multiprocessing.Process(target=burn, daemon=True) if args.load else None
     with tempfile.TemporaryDirectory() as tmp:
@@ -61,7 +66,12 @@ def main() -> None:
         (tmp / "app").mkdir()
         (tmp / "bare").mkdir()
         app = AppServer(data_dir=tmp / "app", log_path=tmp / "app.log")
-        bare = AppServer(data_dir=tmp / "bare", log_path=tmp / "bare.log", script="benchmarks/bare_click_app.py")
+        bare = AppServer(
+            data_dir=tmp / "bare",
+            log_path=tmp / "bare.log",
+            script="benchmarks/bare_click_app.py",
+            options=("--runner.postScriptGC", args.bare_post_script_gc),
+        )
         app.start()
         bare.start()
         try:
@@ -75,7 +85,10 @@ def main() -> None:
             bare.stop()
     load = "one core kept busy by another process" if args.load else "no other load started"
     print(f"machine: {os.cpu_count()} cores; {load}; {args.clicks} clicks per app, alternating;")
-    print("102 x 102 px area shown at 510 px, Chromium 1366 x 768")
+    print(
+        "102 x 102 px area shown at 510 px, Chromium 1366 x 768; "
+        f"bare app runner.postScriptGC={args.bare_post_script_gc} (the labeller's config: false)"
+    )
     for what in ("count", "image"):
         name = {"count": "click -> 'k pixels selected'", "image": "click -> outlined image loaded"}[what]
         ours, theirs = results["app"][what], results["bare"][what]

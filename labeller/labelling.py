@@ -12,6 +12,7 @@ import numpy as np
 from labeller import render
 from labeller.campaign import CampaignSpec
 from labeller.errors import LabellerError
+from labeller.png import Png
 from labeller.prefetch import SceneLoader
 from labeller.scene_cache import SceneCache
 from labeller.selection import Pixel, Selection, click_to_pixel, is_valid, toggle, valid_only
@@ -65,7 +66,7 @@ class LabellingSession:
         self.prefetching = prefetch
         self.labeller: str | None = None
         """Who labels in this session; stored with each review and sample."""
-        self._bases: dict[tuple[str, str], np.ndarray] = {}
+        self._pictures: dict[tuple[str, str], render.OutlinedPicture] = {}
         self._prefetch()
 
     @classmethod
@@ -128,12 +129,22 @@ class LabellingSession:
         if self.prefetching:
             self.loader.prefetch(self.acquisitions[self.index + 1 : self.index + 1 + PREFETCH_AHEAD])
 
+    def _picture(self, composite: str) -> render.OutlinedPicture:
+        """The current scene's enlarged composite, built once per image and view."""
+        key = (self.current.id, composite)
+        if key not in self._pictures:
+            enlarged = render.enlarge(render.composite(self.scene(), composite), self.factor)
+            self._pictures = {key: render.OutlinedPicture(enlarged, self.factor)}
+        return self._pictures[key]
+
     def image(self, composite: str = render.DEFAULT_COMPOSITE) -> np.ndarray:
         """The enlarged current scene with the selection outlined."""
-        key = (self.current.id, composite)
-        if key not in self._bases:
-            self._bases = {key: render.enlarge(render.composite(self.scene(), composite), self.factor)}
-        return render.draw_selection(self._bases[key], self.selection, self.factor)
+        picture = self._picture(composite)
+        return render.draw_selection(picture.enlarged, self.selection, self.factor)
+
+    def png(self, composite: str = render.DEFAULT_COMPOSITE) -> Png:
+        """What ``image`` shows, as PNG; a click re-encodes only the grid row it changed."""
+        return self._picture(composite).png(self.selection)
 
     # --- selection ----------------------------------------------------------------------
 

@@ -6,6 +6,7 @@ from collections.abc import Iterable
 
 import numpy as np
 
+from labeller.png import Png, StripEncoder
 from labeller.selection import Pixel, as_mask
 from labeller.sources.base import Scene
 
@@ -80,3 +81,28 @@ def render(
 ) -> np.ndarray:
     """The enlarged composite with the selection outlined, ready to show."""
     return draw_selection(enlarge(composite(scene, name), factor), selection, factor)
+
+
+class OutlinedPicture:
+    """One enlarged composite, encoded as PNG with a selection outlined. Each grid row is its
+    own strip of the PNG, so after a click only that row is drawn and compressed again."""
+
+    def __init__(self, enlarged: np.ndarray, factor: int) -> None:
+        self.enlarged, self.factor = enlarged, factor
+        self._encoder = StripEncoder(enlarged.shape[0], enlarged.shape[1], factor)
+
+    def png(self, selection: Iterable[Pixel]) -> Png:
+        rows = self._encoder.strips
+        cols_of: list[set[int]] = [set() for _ in range(rows)]
+        for row, col in selection:
+            if 0 <= row < rows:
+                cols_of[row].add(col)
+        keys = [frozenset(cols) for cols in cols_of]
+        f = self.factor
+
+        def draw(row: int) -> np.ndarray:
+            strip = self.enlarged[row * f : (row + 1) * f]
+            return draw_selection(strip, {(0, col) for col in keys[row]}, f)
+
+        height, width = self.enlarged.shape[:2]
+        return Png(self._encoder.encode(keys, draw), width, height)

@@ -291,13 +291,13 @@ def acquisition_label(labelling: LabellingSession, i: int) -> str:
     return f"{i + 1}. {acquisition.time:%Y-%m-%d}{cloud} · {state}"
 
 
-@st.fragment
 def labelling_loop() -> None:
+    """The loop's page. A button or the date list reruns it all; a click on the image reruns
+    only ``click_area`` (the count and the image), which is what keeps clicks fast."""
     labelling = session()
-    if labelling is None:  # "Change set-up" ended the session: the whole page changes
-        st.rerun(scope="app")
     labelling.labeller = ui.current_labeller()
     ui.show_flashes()
+    ui.click_queue()
     progress = labelling.progress()
     st.progress(
         progress.fraction,
@@ -346,7 +346,7 @@ def nav_buttons(labelling: LabellingSession) -> None:
     st.button(
         "Clear selection",
         use_container_width=True,
-        disabled=finished or not labelling.selection,
+        disabled=finished,  # not on the selection: a click reruns only the image, not this button
         on_click=act,
         args=("clear", labelling.index),
     )
@@ -395,18 +395,29 @@ def show_current(labelling: LabellingSession) -> None:
         scene = load_scene(labelling)
         if scene is None:
             return
-        selected, usable = len(labelling.selection), len(labelling.selectable())
-        note = "" if usable == selected else f" ({selected - usable} without data here, not saved)"
         st.markdown(
             f"**{acquisition.time:%Y-%m-%d %H:%M} UTC** · "
-            f"{labelling.index + 1} of {len(labelling.acquisitions)} · cloud cover {cloud} · {status} · "
-            f"**{plural(usable, 'pixel')} selected**{note}"
+            f"{labelling.index + 1} of {len(labelling.acquisitions)} · cloud cover {cloud} · {status}"
         )
         if not scene.valid.any():
             st.warning("This image has no valid data over the area. Skip it.")
             return
+    click_area()
+
+
+@st.fragment
+def click_area() -> None:
+    """What a click changes, and only that: the selection count and the outlined image."""
+    labelling = session()
+    if labelling is None or labelling.finished:
+        st.rerun(scope="app")
+    ui.show_flashes()
+    with ui.showing_errors():
+        selected, usable = len(labelling.selection), len(labelling.selectable())
+        note = "" if usable == selected else f" ({selected - usable} without data here, not saved)"
+        st.markdown(f"**{plural(usable, 'pixel')} selected**{note}")
         ui.clickable_image(
-            labelling.image(st.session_state.get("composite", render.DEFAULT_COMPOSITE)),
+            labelling.png(st.session_state.get("composite", render.DEFAULT_COMPOSITE)),
             key=IMAGE_KEY,
             on_click=on_image_click,
         )

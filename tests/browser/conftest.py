@@ -142,6 +142,8 @@ class AppServer:
     """More environment for the app, e.g. a fake Sentinel Hub's URLs and credentials."""
     script: str = "app.py"
     """The app file, relative to the repository root."""
+    options: tuple[str, ...] = ()
+    """More ``streamlit run`` options, e.g. ``("--runner.postScriptGC", "true")``."""
     process: subprocess.Popen | None = None
     started_in: float = 0.0
 
@@ -176,6 +178,7 @@ class AppServer:
             "false",
             "--secrets.files",
             str(self.data_dir / "no-secrets.toml"),
+            *self.options,
         ]
         # Never the developer's database, credentials or secrets: a fresh SQLite file in data_dir,
         # and only the endpoints and credentials a test passes in extra_env.
