@@ -9,7 +9,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from labeller import render
+from labeller import render, views
 from labeller.campaign import CampaignSpec
 from labeller.errors import LabellerError
 from labeller.png import Png
@@ -18,9 +18,14 @@ from labeller.scene_cache import SceneCache
 from labeller.selection import Pixel, Selection, click_to_pixel, is_valid, toggle, valid_only
 from labeller.sources.base import Acquisition, ImageSource, Progress, Scene
 from labeller.store import CampaignRecord, Review, Store
+from labeller.views import Display
 
 PREFETCH_AHEAD = 2
 """Images fetched in the background beyond the one shown."""
+
+
+def _display(display: Display | str) -> Display:
+    return Display(views.VIEWS[display]) if isinstance(display, str) else display
 
 
 class ReviewConflictError(LabellerError):
@@ -66,7 +71,8 @@ class LabellingSession:
         self.prefetching = prefetch
         self.labeller: str | None = None
         """Who labels in this session; stored with each review and sample."""
-        self._pictures: dict[tuple[str, str], render.OutlinedPicture] = {}
+        self._pictures: dict[tuple[str, Display], render.OutlinedPicture] = {}
+        self._limits: dict[tuple[str, tuple[str, ...]], np.ndarray] = {}
         self._prefetch()
 
     @classmethod
@@ -129,22 +135,28 @@ class LabellingSession:
         if self.prefetching:
             self.loader.prefetch(self.acquisitions[self.index + 1 : self.index + 1 + PREFETCH_AHEAD])
 
-    def _picture(self, composite: str) -> render.OutlinedPicture:
-        """The current scene's enlarged composite, built once per image and view."""
-        key = (self.current.id, composite)
+    def _picture(self, display: Display) -> render.OutlinedPicture:
+        """The current scene's enlarged view, built once per image and display."""
+        key = (self.current.id, display)
         if key not in self._pictures:
-            enlarged = render.enlarge(render.composite(self.scene(), composite), self.factor)
-            self._pictures = {key: render.OutlinedPicture(enlarged, self.factor)}
+            scene = self.scene()
+            limits_key = (self.current.id, display.view.bands)
+            if display.view.kind == "composite" and limits_key not in self._limits:
+                # once per scene and view: a change of brightness reuses them
+                stack = views.band_stack(scene.bands, scene.band_names, display.view.bands)
+                self._limits = {limits_key: views.stretch_limits(stack, scene.valid)}
+            rgb = render.composite(scene, display, self._limits.get(limits_key))
+            self._pictures = {key: render.OutlinedPicture(render.enlarge(rgb, self.factor), self.factor)}
         return self._pictures[key]
 
-    def image(self, composite: str = render.DEFAULT_COMPOSITE) -> np.ndarray:
+    def image(self, display: Display | str = views.DEFAULT_VIEW) -> np.ndarray:
         """The enlarged current scene with the selection outlined."""
-        picture = self._picture(composite)
+        picture = self._picture(_display(display))
         return render.draw_selection(picture.enlarged, self.selection, self.factor)
 
-    def png(self, composite: str = render.DEFAULT_COMPOSITE) -> Png:
+    def png(self, display: Display | str = views.DEFAULT_VIEW) -> Png:
         """What ``image`` shows, as PNG; a click re-encodes only the grid row it changed."""
-        return self._picture(composite).png(self.selection)
+        return self._picture(_display(display)).png(self.selection)
 
     # --- selection ----------------------------------------------------------------------
 
