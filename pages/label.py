@@ -6,19 +6,22 @@ from datetime import date, timedelta
 
 import streamlit as st
 
-from labeller import render
+from labeller import views
 from labeller.aoi import AreaOfInterest, bbox_of_geojson, map_zoom
 from labeller.campaign import CampaignSpec
 from labeller.errors import LabellerError
 from labeller.labelling import LabellingSession
-from pages import source_picker, ui
+from pages import source_picker, ui, view_controls
 from pages.aoi_map import aoi_map, aoi_outline
 
 SESSION = "labelling"
 BBOX_KEYS = ("min_lon", "min_lat", "max_lon", "max_lat")
 BBOX_LABELS = ("Min lon (west)", "Min lat (south)", "Max lon (east)", "Max lat (north)")
 DEFAULT_BBOX = (14.5514, 45.8659, 14.5642, 45.8750)  # 1 km near Ljubljana: forest, meadows, houses
-MAP_KEY, IMAGE_KEY = "aoi_map", "image"
+MAP_KEY, IMAGE_KEY, DISPLAY_KEY = "aoi_map", "image", "_display"
+# Keys of the loop's buttons (C and R are Streamlit's own); V and Shift+V step the view.
+SHORTCUTS = {"save": "S", "skip": "K", "back": "B", "clear": "X"}
+KEYS_HELP = "Keys: **S** save & next · **K** skip · **B** back · **X** clear · **V** / **Shift+V** view"
 FIRST_DATE = date(2015, 6, 23)  # Sentinel-2A's launch: no image is older
 
 
@@ -324,6 +327,7 @@ def nav_buttons(labelling: LabellingSession) -> None:
         "Save & next",
         type="primary",
         use_container_width=True,
+        shortcut=SHORTCUTS["save"],
         disabled=finished,
         on_click=act,
         args=("save", labelling.index),
@@ -332,6 +336,7 @@ def nav_buttons(labelling: LabellingSession) -> None:
     st.button(
         "Skip (overcast)",
         use_container_width=True,
+        shortcut=SHORTCUTS["skip"],
         disabled=finished,
         on_click=act,
         args=("skip", labelling.index),
@@ -339,6 +344,7 @@ def nav_buttons(labelling: LabellingSession) -> None:
     st.button(
         "Back",
         use_container_width=True,
+        shortcut=SHORTCUTS["back"],
         disabled=labelling.index == 0,
         on_click=act,
         args=("back", labelling.index),
@@ -346,6 +352,7 @@ def nav_buttons(labelling: LabellingSession) -> None:
     st.button(
         "Clear selection",
         use_container_width=True,
+        shortcut=SHORTCUTS["clear"],
         disabled=finished,  # not on the selection: a click reruns only the image, not this button
         on_click=act,
         args=("clear", labelling.index),
@@ -359,7 +366,13 @@ def nav_buttons(labelling: LabellingSession) -> None:
         on_change=on_jump,
         format_func=lambda i: acquisition_label(labelling, i),
     )
-    st.radio("View", options=list(render.COMPOSITES), key="composite")
+    st.caption(KEYS_HELP)
+    ready = not finished and labelling.loader.is_ready(labelling.current)
+    scene_layers = labelling.scene().extra if ready else {}
+    with ui.showing_errors():
+        st.session_state[DISPLAY_KEY] = view_controls.controls(
+            labelling.source.collection.band_names, scene_layers
+        )
     spec = labelling.campaign.spec
     st.caption(
         f"Campaign {labelling.campaign.id}: label **{spec.label_value:g}** {spec.label_name} · "
@@ -417,7 +430,7 @@ def click_area() -> None:
         note = "" if usable == selected else f" ({selected - usable} without data here, not saved)"
         st.markdown(f"**{plural(usable, 'pixel')} selected**{note}")
         ui.clickable_image(
-            labelling.png(st.session_state.get("composite", render.DEFAULT_COMPOSITE)),
+            labelling.png(st.session_state.get(DISPLAY_KEY, views.DEFAULT_VIEW)),
             key=IMAGE_KEY,
             on_click=on_image_click,
         )
