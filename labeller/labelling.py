@@ -18,6 +18,7 @@ from labeller.scene_cache import SceneCache
 from labeller.selection import Pixel, Selection, click_to_pixel, is_valid, toggle, valid_only
 from labeller.sources.base import Acquisition, ImageSource, Progress, Scene
 from labeller.store import CampaignRecord, Review, Store
+from labeller.timeseries import IndexSeries
 from labeller.views import Display
 
 PREFETCH_AHEAD = 2
@@ -69,6 +70,10 @@ class LabellingSession:
         self.factor = render.upscale_factor(*self.aoi.shape)
         self.loader = SceneLoader(source, self.aoi, cache)
         self.prefetching = prefetch
+        self.last_pixel: Pixel | None = None
+        """The pixel clicked last (for its details and its time series)."""
+        self.series = IndexSeries(self.loader, acquisitions)
+        """An index through the campaign's dates, filled in the background."""
         self.labeller: str | None = None
         """Who labels in this session; stored with each review and sample."""
         self._pictures: dict[tuple[str, Display], render.OutlinedPicture] = {}
@@ -164,6 +169,7 @@ class LabellingSession:
         """Toggle the pixel under a click on the shown image. Returns a message if refused."""
         rows, cols = self.aoi.shape
         pixel = click_to_pixel(x, y, shown_width, shown_height, rows, cols)
+        self.last_pixel = pixel
         return self.toggle(pixel)
 
     def toggle(self, pixel: Pixel) -> str | None:

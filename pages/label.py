@@ -11,7 +11,7 @@ from labeller.aoi import AreaOfInterest, bbox_of_geojson, map_zoom
 from labeller.campaign import CampaignSpec
 from labeller.errors import LabellerError
 from labeller.labelling import LabellingSession
-from pages import source_picker, ui, view_controls
+from pages import insight, source_picker, ui, view_controls
 from pages.aoi_map import aoi_map, aoi_outline
 
 SESSION = "labelling"
@@ -307,7 +307,7 @@ def labelling_loop() -> None:
         text=f"{progress.reviewed} of {progress.total} reviewed, "
         f"{plural(progress.pixels_saved, 'pixel')} saved",
     )
-    image_col, controls = st.columns([3, 1])
+    image_col, controls = st.columns([4, 1])
     with controls:
         nav_buttons(labelling)
     with image_col:
@@ -416,6 +416,8 @@ def show_current(labelling: LabellingSession) -> None:
             st.warning("This image has no valid data over the area. Skip it.")
             return
     click_area()
+    with ui.showing_errors():
+        insight.time_series(labelling)
 
 
 @st.fragment
@@ -429,11 +431,13 @@ def click_area() -> None:
         selected, usable = len(labelling.selection), len(labelling.selectable())
         note = "" if usable == selected else f" ({selected - usable} without data here, not saved)"
         st.markdown(f"**{plural(usable, 'pixel')} selected**{note}")
-        ui.clickable_image(
-            labelling.png(st.session_state.get(DISPLAY_KEY, views.DEFAULT_VIEW)),
-            key=IMAGE_KEY,
-            on_click=on_image_click,
-        )
+        picture = labelling.png(st.session_state.get(DISPLAY_KEY, views.DEFAULT_VIEW))
+        image, beside = st.columns([picture.width, max(1366 - 300 - 320 - picture.width, 280)])
+        with image:
+            ui.clickable_image(picture, key=IMAGE_KEY, on_click=on_image_click)
+        with beside:  # after the image, so it never holds the image back
+            insight.spectra_chart(labelling)
+            insight.pixel_details(labelling)
 
 
 with ui.showing_errors():

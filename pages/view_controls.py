@@ -74,7 +74,7 @@ def controls(band_names: Sequence[str], layers: dict) -> Display:
     st.selectbox("View", offered, key=VIEW_KEY, format_func=title)
     previous, following = st.columns(2)
     previous.button(
-        "◀",
+        "←",
         shortcut="Shift+V",
         on_click=step_view,
         args=(offered, -1),
@@ -82,7 +82,7 @@ def controls(band_names: Sequence[str], layers: dict) -> Display:
         help="Previous view",
     )
     following.button(
-        "▶", shortcut="V", on_click=step_view, args=(offered, 1), use_container_width=True, help="Next view"
+        "→", shortcut="V", on_click=step_view, args=(offered, 1), use_container_width=True, help="Next view"
     )
     view = chosen_view(band_names)
     if view.kind == "composite":
