@@ -17,6 +17,17 @@ STATE_COLOURS = {"domain": ["clear", "flagged (cloud)"], "range": ["#1f6feb", "#
 WAVELENGTH = {"field": "wavelength_nm", "type": "quantitative", "title": "band centre (nm)"}
 
 
+@st.fragment(run_every=1.0)
+def beside_image() -> None:
+    """Spectra and pixel details, redrawn once a second (the selection changes in the click
+    fragment, which must stay small)."""
+    labelling = st.session_state.get(SESSION)
+    if labelling is None or labelling.finished:
+        return
+    spectra_chart(labelling)
+    pixel_details(labelling)
+
+
 def spectra_chart(labelling: LabellingSession) -> None:
     """The selected pixels' spectra on this date with the label's saved mean ± 1 sd."""
     scene = labelling.scene()
@@ -118,8 +129,6 @@ def series_body(live: bool = False) -> None:
         st.caption("Select pixels to follow them through the season.")
     else:
         draw_series(labelling, rows)
-    if live and done >= total:
-        st.rerun(scope="app")  # all fetched: stop polling
 
 
 series_live = st.fragment(run_every=2.0)(lambda: series_body(live=True))

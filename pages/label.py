@@ -415,7 +415,12 @@ def show_current(labelling: LabellingSession) -> None:
         if not scene.valid.any():
             st.warning("This image has no valid data over the area. Skip it.")
             return
-    click_area()
+    width = labelling.factor * labelling.aoi.shape[1]
+    image, beside = st.columns([width, max(1366 - 300 - 320 - width, 280)])
+    with image:
+        click_area()
+    with beside:  # its own fragment, redrawn after clicks: never holds the image back
+        insight.beside_image()
     with ui.showing_errors():
         insight.time_series(labelling)
 
@@ -432,12 +437,7 @@ def click_area() -> None:
         note = "" if usable == selected else f" ({selected - usable} without data here, not saved)"
         st.markdown(f"**{plural(usable, 'pixel')} selected**{note}")
         picture = labelling.png(st.session_state.get(DISPLAY_KEY, views.DEFAULT_VIEW))
-        image, beside = st.columns([picture.width, max(1366 - 300 - 320 - picture.width, 280)])
-        with image:
-            ui.clickable_image(picture, key=IMAGE_KEY, on_click=on_image_click)
-        with beside:  # after the image, so it never holds the image back
-            insight.spectra_chart(labelling)
-            insight.pixel_details(labelling)
+        ui.clickable_image(picture, key=IMAGE_KEY, on_click=on_image_click)
 
 
 with ui.showing_errors():

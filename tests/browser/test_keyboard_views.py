@@ -101,3 +101,27 @@ def test_chosen_view_survives_save_and_a_reload(app, page):
     wait_idle(page, settle=False)
     view_shown(page, "Snow vs cloud")
     expect_text(page, "Snow deep blue")
+
+
+def test_spectra_and_pixel_details_follow_the_clicks(app, page):
+    from labeller.aoi import AreaOfInterest
+
+    aoi = AreaOfInterest(*DEFAULT_BBOX)
+    rows, cols = aoi.shape
+    first, second = valid_pixels(aoi, 2)
+    open_app(page, app.url)
+    click_button(page, "Start")
+    expect_text(page, "Click pixels to see their spectra here.")
+    click_image_pixel(page, *first, rows, cols)
+    expect_text(page, "of 1 selected pixel")
+    expect_text(page, f"row {first[0]}, col {first[1]}")
+    expect(page.get_by_test_id("stVegaLiteChart").first).to_be_visible()
+    click_image_pixel(page, *second, rows, cols)
+    expect_text(page, "of 2 selected pixels")
+    expect_text(page, f"row {second[0]}, col {second[1]}")
+    lon, lat = aoi.pixel_to_lonlat(*second)
+    expect_text(page, f"{float(lon):.5f}, {float(lat):.5f}")
+    # Once saved, the label's mean ± 1 sd is drawn too.
+    click_button(page, "Save & next")
+    expect_text(page, "dashed: the label's saved mean ± 1 sd")
+    expect_text(page, re.compile(r"NDVI through the season"))
