@@ -415,12 +415,11 @@ def show_current(labelling: LabellingSession) -> None:
         if not scene.valid.any():
             st.warning("This image has no valid data over the area. Skip it.")
             return
-    width = labelling.factor * labelling.aoi.shape[1]
-    image, beside = st.columns([width, max(1366 - 300 - 320 - width, 280)])
-    with image:
-        click_area()
-    with beside:  # its own fragment, redrawn after clicks: never holds the image back
-        insight.beside_image()
+    with st.container(horizontal=True, gap="small"):
+        with st.container(width=labelling.factor * labelling.aoi.shape[1]):
+            click_area()
+        with st.container(width="stretch"):  # its own fragment: never holds the image back
+            insight.beside_image()
     with ui.showing_errors():
         insight.time_series(labelling)
 

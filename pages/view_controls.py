@@ -72,17 +72,9 @@ def controls(band_names: Sequence[str], layers: dict) -> Display:
     if st.session_state.get(VIEW_KEY) not in offered:
         st.session_state[VIEW_KEY] = views.DEFAULT_VIEW
     st.selectbox("View", offered, key=VIEW_KEY, format_func=title)
-    previous, following = st.columns(2)
-    previous.button(
-        "←",
-        shortcut="Shift+V",
-        on_click=step_view,
-        args=(offered, -1),
-        use_container_width=True,
-        help="Previous view",
-    )
-    following.button(
-        "→", shortcut="V", on_click=step_view, args=(offered, 1), use_container_width=True, help="Next view"
+    st.button("Next view", shortcut="V", on_click=step_view, args=(offered, 1), use_container_width=True)
+    st.button(
+        "Previous view", shortcut="Shift+V", on_click=step_view, args=(offered, -1), use_container_width=True
     )
     view = chosen_view(band_names)
     if view.kind == "composite":
