@@ -18,7 +18,7 @@ SESSION = "labelling"
 BBOX_KEYS = ("min_lon", "min_lat", "max_lon", "max_lat")
 BBOX_LABELS = ("Min lon (west)", "Min lat (south)", "Max lon (east)", "Max lat (north)")
 DEFAULT_BBOX = (14.5514, 45.8659, 14.5642, 45.8750)  # 1 km near Ljubljana: forest, meadows, houses
-MAP_KEY, IMAGE_KEY, DISPLAY_KEY = "aoi_map", "image", "_display"
+MAP_KEY, IMAGE_KEY, DISPLAY_KEY, CLICKS_TAKEN = "aoi_map", "image", "_display", "_clicks_taken"
 # Keys of the loop's buttons (C and R are Streamlit's own); V and Shift+V step the view.
 SHORTCUTS = {"save": "S", "skip": "K", "back": "B", "clear": "X"}
 KEYS_HELP = "Keys: **S** save & next · **K** skip · **B** back · **X** clear · **V** / **Shift+V** view"
@@ -248,6 +248,7 @@ def fill_form(spec: CampaignSpec) -> None:
 def on_image_click() -> None:
     click = st.session_state.get(IMAGE_KEY)
     labelling = session()
+    st.session_state[CLICKS_TAKEN] = st.session_state.get(CLICKS_TAKEN, 0) + 1
     if click and labelling and not labelling.finished:
         refused = labelling.click(click["x"], click["y"], click["width"], click["height"])
         if refused:
@@ -435,6 +436,8 @@ def click_area() -> None:
         selected, usable = len(labelling.selection), len(labelling.selectable())
         note = "" if usable == selected else f" ({selected - usable} without data here, not saved)"
         st.markdown(f"**{plural(usable, 'pixel')} selected**{note}")
+        # Clicks taken so far: the page's click queue (ui.click_queue) waits for it to go up.
+        st.html(f"<span data-s2-clicks='{st.session_state.get(CLICKS_TAKEN, 0)}'></span>")
         picture = labelling.png(st.session_state.get(DISPLAY_KEY, views.DEFAULT_VIEW))
         ui.clickable_image(picture, key=IMAGE_KEY, on_click=on_image_click)
 
