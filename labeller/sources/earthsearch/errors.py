@@ -90,7 +90,8 @@ def read_error(exc: Exception, band: str, href: str) -> EarthSearchError:
         status = 404
     elif status is None and "CPLE_AWSError" in causes:  # other S3 errors (SlowDown, InternalError)
         return AssetUnavailableError(
-            f"The {band} file of this date ({name}) could not be fetched (S3 said: {text[:200]}); press Retry."
+            f"The {band} file of this date ({name}) could not be fetched (S3 said: {text[:200]}); "
+            "press Retry."
         )
     if status in (403, 404):
         return AssetForbiddenError(
