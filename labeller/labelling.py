@@ -11,6 +11,8 @@ import numpy as np
 
 from labeller import render
 from labeller.campaign import CampaignSpec
+from labeller.cloud_guard import DEFAULT_SKIP_REASON, Verdict, judge
+from labeller.clouds import CloudLayer
 from labeller.errors import LabellerError
 from labeller.prefetch import SceneLoader
 from labeller.scene_cache import SceneCache
@@ -18,6 +20,8 @@ from labeller.selection import Pixel, Selection, click_to_pixel, is_valid, toggl
 from labeller.sources.base import Acquisition, ImageSource, Progress, Scene
 from labeller.store import CampaignRecord, Review, Store
 
+CLEAR_SKY = 0.1
+"""Cloud probability below which a saved pixel's spectrum becomes its shadow reference."""
 PREFETCH_AHEAD = 2
 """Images fetched in the background beyond the one shown."""
 
@@ -65,6 +69,11 @@ class LabellingSession:
         self.prefetching = prefetch
         self.labeller: str | None = None
         """Who labels in this session; stored with each review and sample."""
+        self.include_flagged = False
+        """Save the selected pixels that look cloudy on this image too (reset on every image)."""
+        self.references: dict[Pixel, np.ndarray] = {}
+        """Each selected pixel's spectrum where it was last seen clean (picked or saved
+        unflagged): the guard's reference for cloud shadows."""
         self._bases: dict[tuple[str, str], np.ndarray] = {}
         self._prefetch()
 
@@ -129,11 +138,53 @@ class LabellingSession:
             self.loader.prefetch(self.acquisitions[self.index + 1 : self.index + 1 + PREFETCH_AHEAD])
 
     def image(self, composite: str = render.DEFAULT_COMPOSITE) -> np.ndarray:
-        """The enlarged current scene with the selection outlined."""
+        """The enlarged current scene with the selection outlined (flagged pixels crossed),
+        the pixels outside the typed box dimmed."""
         key = (self.current.id, composite)
         if key not in self._bases:
-            self._bases = {key: render.enlarge(render.composite(self.scene(), composite), self.factor)}
-        return render.draw_selection(self._bases[key], self.selection, self.factor)
+            rgb = render.dim_outside(render.composite(self.scene(), composite), self.aoi.typed_mask())
+            self._bases = {key: render.enlarge(rgb, self.factor)}
+        flagged = frozenset() if self.include_flagged else frozenset(self.verdict().flagged)
+        return render.draw_selection(self._bases[key], self.selection, self.factor, flagged)
+
+    # --- clouds -------------------------------------------------------------------------
+
+    def cloud_layer(self, acquisition: Acquisition | None = None) -> CloudLayer:
+        """Cloud probability (Level-1C) or SCL (Level-2A) of a scene, computed when it arrived."""
+        return CloudLayer.of(self.scene(acquisition))
+
+    def verdict(self) -> Verdict:
+        """Which selected pixels look cloudy or have no data on the current image."""
+        scene = self.scene()
+        layer = CloudLayer.of(scene)
+        threshold = self.campaign.spec.cloud_threshold
+        return judge(self.selection, scene.valid, layer, threshold, scene, self.references)
+
+    def area_cloud(self, acquisition: Acquisition) -> float | None:
+        """Cloud and shadow share (0–1) over the area's valid pixels, for images already
+        fetched (None otherwise: listing never waits on a download)."""
+        if not self.loader.is_ready(acquisition):
+            return None
+        scene = self.scene(acquisition)
+        return CloudLayer.of(scene).area_fraction(scene.valid, self.campaign.spec.cloud_threshold)
+
+    def _update_references(self, pixels: Selection) -> None:
+        """Saved clean pixels under a clear sky become the shadow references (not hazy ones:
+        a brightened reference would make the next clear date look shadowed)."""
+        scene = self.scene()
+        layer = CloudLayer.of(scene)
+        for pixel in pixels:
+            prob = layer.probability[pixel] if layer.probability is not None else np.nan
+            if np.isfinite(prob) and prob < CLEAR_SKY:
+                self.references[pixel] = scene.bands[pixel].copy()
+
+    def include_flagged_anyway(self, include: bool = True) -> None:
+        """Save the cloudy-looking selected pixels too, on this image only."""
+        self.include_flagged = include
+
+    def drop_flagged(self) -> None:
+        """Remove the pixels flagged on this image from the selection."""
+        self._set_selection(self.selection - frozenset(self.verdict().flagged))
 
     # --- selection ----------------------------------------------------------------------
 
@@ -147,6 +198,8 @@ class LabellingSession:
         valid = self.scene().valid
         if pixel not in self.selection and not is_valid(pixel, valid):
             return f"Pixel (row {pixel[0]}, col {pixel[1]}) has no data in this image and cannot be selected."
+        if pixel not in self.selection:
+            self.references[pixel] = self.scene().bands[pixel].copy()
         self._set_selection(toggle(self.selection, pixel, valid))
         return None
 
@@ -158,25 +211,39 @@ class LabellingSession:
         self.store.set_draft(self.campaign.id, self.selection)
 
     def selectable(self) -> Selection:
-        """The selected pixels that have data in the current scene (what Save stores)."""
+        """The selected pixels that have data in the current scene."""
         return valid_only(self.selection, self.scene().valid)
+
+    def to_save(self) -> Selection:
+        """What Save stores: the selected pixels with data that do not look cloudy here,
+        plus the cloudy-looking ones when included on purpose."""
+        return self.verdict().to_save(self.selection, self.include_flagged)
 
     # --- moving -------------------------------------------------------------------------
 
     def save_and_next(self) -> Review:
-        """Store the selected valid pixels' spectra for the current acquisition, then advance."""
+        """Store the spectra of the pixels ``to_save`` for the current acquisition, then advance."""
         self._check_not_changed_by_others()
+        verdict = self.verdict()
+        pixels = verdict.to_save(self.selection, self.include_flagged)
         review = self.store.save(
-            self.campaign.id, self.aoi, self.scene(), sorted(self.selectable()), labeller=self.labeller
+            self.campaign.id,
+            self.aoi,
+            self.scene(),
+            sorted(pixels),
+            labeller=self.labeller,
+            flagged=verdict.cloudy & pixels,
         )
+        self._update_references(pixels - frozenset(verdict.flagged))
         self.reviews[review.acquisition_id] = review
         self.go(self.index + 1)
         return review
 
-    def skip(self) -> Review:
-        """Record the current acquisition as skipped (no spectra), then advance."""
+    def skip(self, reason: str | None = DEFAULT_SKIP_REASON) -> Review:
+        """Record the current acquisition as skipped (no spectra) with a reason from
+        ``SKIP_REASONS``, then advance."""
         self._check_not_changed_by_others()
-        review = self.store.skip(self.campaign.id, self.current, labeller=self.labeller)
+        review = self.store.skip(self.campaign.id, self.current, labeller=self.labeller, reason=reason)
         self.reviews[review.acquisition_id] = review
         self.go(self.index + 1)
         return review
@@ -209,6 +276,7 @@ class LabellingSession:
         """Open acquisition ``index``. A saved one shows its saved pixels; otherwise the
         selection carries over from the image shown before."""
         self.index = min(max(index, 0), len(self.acquisitions))
+        self.include_flagged = False
         if self.finished:
             return
         self._prefetch()

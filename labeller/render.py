@@ -25,6 +25,10 @@ DEFAULT_COMPOSITE = next(iter(COMPOSITES))
 OUTLINE_RGB = np.array([255, 221, 0], dtype=np.uint8)
 """Selection outline: saturated yellow, visible on vegetation, water, snow and cloud."""
 OUTLINE_INNER_RGB = np.array([0, 0, 0], dtype=np.uint8)
+"""The dark halo just outside each selected pixel."""
+FLAG_RGB = np.array([230, 0, 60], dtype=np.uint8)
+FLAG_GAP_RGB = np.array([255, 255, 255], dtype=np.uint8)
+"""A flagged pixel: dashed ring (red dashes, white gaps) and a red cross."""
 NODATA_RGB = (np.array([60, 60, 60], dtype=np.uint8), np.array([110, 110, 110], dtype=np.uint8))
 GAMMA = 1 / 1.2
 
@@ -58,25 +62,76 @@ def _ring(factor: int, width: int) -> np.ndarray:
     return ring
 
 
-def draw_selection(enlarged: np.ndarray, selection: Iterable[Pixel], factor: int) -> np.ndarray:
-    """A copy of the enlarged image with each selected pixel outlined: a yellow ring, with a
-    black ring inside when pixels are shown large enough (visible on cloud and snow too)."""
+def _cross(factor: int, width: int) -> np.ndarray:
+    """(factor, factor) bool: the two diagonals, ``width`` pixels thick."""
+    i, j = np.indices((factor, factor))
+    return (np.abs(i - j) < width) | (np.abs(i + j - (factor - 1)) < width)
+
+
+def _dashes(factor: int) -> np.ndarray:
+    """(factor, factor) bool: on for the first half of every dash period along both axes."""
+    half = max(1, factor // 4)
+    i, j = np.indices((factor, factor))
+    return ((i // half) + (j // half)) % 2 == 0
+
+
+def _grow(mask: np.ndarray, by: int) -> np.ndarray:
+    """The mask dilated by ``by`` pixels (a square structuring element)."""
+    out = mask.copy()
+    for _ in range(by):
+        grown = out.copy()
+        grown[1:, :] |= out[:-1, :]
+        grown[:-1, :] |= out[1:, :]
+        grown[:, 1:] |= out[:, :-1]
+        grown[:, :-1] |= out[:, 1:]
+        out = grown
+    return out
+
+
+def draw_selection(
+    enlarged: np.ndarray, selection: Iterable[Pixel], factor: int, flagged: Iterable[Pixel] = ()
+) -> np.ndarray:
+    """A copy of the enlarged image with each selected pixel outlined, visible at every
+    enlargement and on any ground: a yellow ring inside the pixel and a dark halo just
+    outside it (so a 4× pixel still gets a two-tone frame). ``flagged`` pixels (selected
+    but cloudy or without data here) get a dashed red-and-white ring and a cross instead,
+    so they differ in shape, not only in colour."""
     rows, cols = enlarged.shape[0] // factor, enlarged.shape[1] // factor
+    flagged_mask = as_mask(flagged, (rows, cols))
     mask = as_mask(selection, (rows, cols))
+    flagged_mask &= mask
     out = enlarged.copy()
     if not mask.any():
         return out
     width = max(1, factor // 8)
-    outer = np.kron(mask, _ring(factor, width)).astype(bool)
-    out[outer] = OUTLINE_RGB
-    if factor >= 8:  # room for a dark inner ring and still most of the pixel's own colour
-        inner = np.kron(mask, _ring(factor, 2 * width) & ~_ring(factor, width)).astype(bool)
-        out[inner] = OUTLINE_INNER_RGB
+    cells = np.kron(mask, np.ones((factor, factor), dtype=bool)).astype(bool)
+    halo = _grow(cells, width) & ~cells
+    out[halo] = OUTLINE_INNER_RGB
+    clean = mask & ~flagged_mask
+    out[np.kron(clean, _ring(factor, width)).astype(bool)] = OUTLINE_RGB
+    if flagged_mask.any():
+        ring = np.kron(flagged_mask, _ring(factor, width)).astype(bool)
+        dashes = np.kron(flagged_mask, _dashes(factor)).astype(bool)
+        out[ring & dashes] = FLAG_RGB
+        out[ring & ~dashes] = FLAG_GAP_RGB
+        out[np.kron(flagged_mask, _cross(factor, width) & ~_ring(factor, width)).astype(bool)] = FLAG_RGB
     return out
 
 
+def dim_outside(rgb: np.ndarray, inside: np.ndarray) -> np.ndarray:
+    """The composite with the pixels outside the typed box (``inside`` False) dimmed."""
+    if inside.all():
+        return rgb
+    dimmed = (rgb.astype(np.uint16) * 2 // 5 + 40).astype(np.uint8)
+    return np.where(inside[..., None], rgb, dimmed)
+
+
 def render(
-    scene: Scene, selection: Iterable[Pixel], factor: int, name: str = DEFAULT_COMPOSITE
+    scene: Scene,
+    selection: Iterable[Pixel],
+    factor: int,
+    name: str = DEFAULT_COMPOSITE,
+    flagged: Iterable[Pixel] = (),
 ) -> np.ndarray:
     """The enlarged composite with the selection outlined, ready to show."""
-    return draw_selection(enlarge(composite(scene, name), factor), selection, factor)
+    return draw_selection(enlarge(composite(scene, name), factor), selection, factor, flagged)

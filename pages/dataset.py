@@ -115,7 +115,7 @@ def charts(means, points, count: int, every: int) -> None:
 
 
 def downloads(store: Store, where: SampleFilter, campaigns, count: int) -> None:
-    """Four buttons; each file is built from the database only when its button is clicked."""
+    """Five buttons; each file is built from the database only when its button is clicked."""
     st.markdown("**Download** (built when you click; a million samples take a few seconds)")
     files = [
         ("Download CSV", "csv", "text/csv", lambda: export.to_csv_bytes(store.sample_batches(where))),
@@ -137,8 +137,15 @@ def downloads(store: Store, where: SampleFilter, campaigns, count: int) -> None:
             "application/vnd.apache.parquet",
             lambda: export.to_ml_parquet_bytes(store.sample_batches(where), campaigns),
         ),
+        (
+            "Download reviews CSV",
+            "reviews.csv",
+            "text/csv",
+            lambda: export.to_csv_bytes(store.review_table(where)),
+        ),
     ]
     helps = {
+        "Download reviews CSV": "One row per reviewed image: saved or skipped, and why it was skipped.",
         "Download Parquet": "Typed columns with units, wavelengths and CRS in the file; import it elsewhere.",
         "Download GeoJSON": "Points in WGS84 with every column as properties.",
         "Download ML-ready Parquet": "With grouping keys (campaign, acquisition, native 20 m and 60 m pixel) "

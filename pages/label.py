@@ -9,6 +9,8 @@ import streamlit as st
 from labeller import render
 from labeller.aoi import AreaOfInterest, bbox_of_geojson, map_zoom
 from labeller.campaign import CampaignSpec
+from labeller.cloud_guard import SKIP_REASONS, header_note
+from labeller.clouds import DEFAULT_THRESHOLD
 from labeller.errors import LabellerError
 from labeller.labelling import LabellingSession
 from pages import source_picker, ui
@@ -100,6 +102,8 @@ def form_defaults() -> dict:
         "label_name": "",
         "notes": "",
         "max_cloud": None,
+        "cloud_threshold": DEFAULT_THRESHOLD,
+        "max_area_cloud": None,
         "start": date.today() - timedelta(days=60),
         "end": date.today(),
     }
@@ -147,6 +151,7 @@ def setup_form() -> None:
             placeholder="any",
             help="Leave empty to see every acquisition.",
         )
+        cloud_options()
     with right:
         source_picker.source_inputs()
         keep_form()
@@ -156,6 +161,29 @@ def setup_form() -> None:
         if st.button("Start", type="primary", use_container_width=True, disabled=aoi is None):
             with ui.showing_errors(toast=True):
                 start_campaign(aoi)
+
+
+def cloud_options() -> None:
+    """The campaign's cloud guard threshold and area cloud limit."""
+    st.number_input(
+        "Cloud probability threshold",
+        min_value=0.05,
+        max_value=1.0,
+        step=0.05,
+        key="cloud_threshold",
+        help="Selected pixels whose cloud probability (s2cloudless, Level-1C) reaches this, or that "
+        "Level-2A's SCL calls cloud, cirrus or shadow, are flagged and not saved unless you include "
+        f"them. {DEFAULT_THRESHOLD} keeps real clear pixels and catches thick and medium cloud.",
+    )
+    st.number_input(
+        "Area cloud limit, %",
+        min_value=0.0,
+        max_value=100.0,
+        key="max_area_cloud",
+        placeholder="none",
+        help="Images whose own area (not the whole tile) is cloudier than this are marked in "
+        "Jump to, and can be hidden there.",
+    )
 
 
 def start_campaign(aoi: AreaOfInterest) -> None:
@@ -171,6 +199,8 @@ def start_campaign(aoi: AreaOfInterest) -> None:
         start=state["start"],
         end=state["end"],
         max_cloud=state["max_cloud"],
+        cloud_threshold=state["cloud_threshold"],
+        max_area_cloud=state["max_area_cloud"],
     )
     bar = st.progress(0.0, text="Listing acquisitions…")
     shown = {"fraction": 0.0}
@@ -231,6 +261,8 @@ def fill_form(spec: CampaignSpec) -> None:
         "start": spec.start,
         "end": spec.end,
         "max_cloud": spec.max_cloud,
+        "cloud_threshold": spec.cloud_threshold,
+        "max_area_cloud": spec.max_area_cloud,
         "source": spec.source,
         "collection": spec.collection,
     }
@@ -260,9 +292,12 @@ def act(action: str, shown_index: int) -> None:
         return
     {
         "save": labelling.save_and_next,
-        "skip": labelling.skip,
+        "skip": lambda: labelling.skip(st.session_state.get("skip_reason", SKIP_REASONS[0])),
         "back": labelling.back,
         "clear": labelling.clear,
+        "include": labelling.include_flagged_anyway,
+        "exclude": lambda: labelling.include_flagged_anyway(False),
+        "drop": labelling.drop_flagged,
     }[action]()
 
 
@@ -284,11 +319,38 @@ def review_text(review, unreviewed: str) -> str:
     return "skipped" if review.status == "skipped" else f"saved, {plural(review.n_pixels, 'pixel')}"
 
 
+def area_cloud_text(labelling: LabellingSession, acquisition) -> str:
+    """ "area 12 % cloudy" for fetched images ("" before), marked above the campaign's limit."""
+    fraction = labelling.area_cloud(acquisition)
+    if fraction is None:
+        return ""
+    limit = labelling.campaign.spec.max_area_cloud
+    above = " (above your limit)" if limit is not None and 100 * fraction > limit else ""
+    return f"area {100 * fraction:.0f} % cloudy{above}"
+
+
 def acquisition_label(labelling: LabellingSession, i: int) -> str:
     acquisition = labelling.acquisitions[i]
     state = review_text(labelling.review_of(acquisition), "—")
-    cloud = "" if acquisition.cloud_cover is None else f" · {acquisition.cloud_cover:.0f}% cloud"
-    return f"{i + 1}. {acquisition.time:%Y-%m-%d}{cloud} · {state}"
+    parts = [f"{i + 1}. {acquisition.time:%Y-%m-%d}"]
+    if area := area_cloud_text(labelling, acquisition):
+        parts.append(area)
+    if acquisition.cloud_cover is not None:
+        parts.append(f"tile {acquisition.cloud_cover:.0f} % cloud")
+    return " · ".join([*parts, state])
+
+
+def jump_options(labelling: LabellingSession) -> list[int]:
+    """Every image, or (when asked) those not above the area cloud limit; the current one stays."""
+    limit = labelling.campaign.spec.max_area_cloud
+    if limit is None or not st.session_state.get("hide_cloudy"):
+        return list(range(len(labelling.acquisitions)))
+    keep = []
+    for i, acquisition in enumerate(labelling.acquisitions):
+        fraction = labelling.area_cloud(acquisition)
+        if i == labelling.index or fraction is None or 100 * fraction <= limit:
+            keep.append(i)
+    return keep
 
 
 @st.fragment
@@ -329,12 +391,15 @@ def nav_buttons(labelling: LabellingSession) -> None:
         args=("save", labelling.index),
         help="Store the selected pixels' spectra for this image",
     )
-    st.button(
-        "Skip (overcast)",
+    skip_col, reason_col = st.columns([2, 3], vertical_alignment="bottom")
+    reason_col.selectbox("Skip reason", SKIP_REASONS, key="skip_reason", label_visibility="collapsed")
+    skip_col.button(
+        "Skip",
         use_container_width=True,
         disabled=finished,
         on_click=act,
         args=("skip", labelling.index),
+        help="Record this image as skipped, with the reason beside",
     )
     st.button(
         "Back",
@@ -352,9 +417,13 @@ def nav_buttons(labelling: LabellingSession) -> None:
     )
     count = len(labelling.acquisitions)
     st.session_state["jump"] = min(labelling.index, count - 1)
+    if labelling.campaign.spec.max_area_cloud is not None:
+        st.checkbox(
+            f"Hide images above {labelling.campaign.spec.max_area_cloud:g} % area cloud", key="hide_cloudy"
+        )
     st.selectbox(
         "Jump to",
-        options=range(count),
+        options=jump_options(labelling),
         key="jump",
         on_change=on_jump,
         format_func=lambda i: acquisition_label(labelling, i),
@@ -366,6 +435,34 @@ def nav_buttons(labelling: LabellingSession) -> None:
         f"{spec.aoi.describe()} · source {spec.source} ({spec.collection})"
     )
     st.button("Change set-up", on_click=change_setup)
+
+
+def cloud_buttons(labelling: LabellingSession, verdict) -> None:
+    """Include the cloudy-looking selected pixels anyway (this image only), or drop them."""
+    if not verdict.cloudy:
+        return
+    left, right = st.columns(2)
+    if labelling.include_flagged:
+        left.button(
+            "Don't save the cloudy pixels",
+            on_click=act,
+            args=("exclude", labelling.index),
+            icon=":material/undo:",
+        )
+    else:
+        left.button(
+            f"Include the {len(verdict.cloudy)} cloudy pixels anyway",
+            on_click=act,
+            args=("include", labelling.index),
+            icon=":material/add_task:",
+            help="Save them with this image too (they stay selected and are judged afresh on the next image)",
+        )
+    right.button(
+        "Drop them from the selection",
+        on_click=act,
+        args=("drop", labelling.index),
+        icon=":material/deselect:",
+    )
 
 
 def load_scene(labelling: LabellingSession):
@@ -389,19 +486,23 @@ def load_scene(labelling: LabellingSession):
 
 def show_current(labelling: LabellingSession) -> None:
     acquisition = labelling.current
-    cloud = "unknown" if acquisition.cloud_cover is None else f"{acquisition.cloud_cover:.0f} %"
+    tile = "unknown" if acquisition.cloud_cover is None else f"{acquisition.cloud_cover:.0f} %"
     status = review_text(labelling.review_of(acquisition), "not reviewed yet")
     with ui.showing_errors():
         scene = load_scene(labelling)
         if scene is None:
             return
-        selected, usable = len(labelling.selection), len(labelling.selectable())
-        note = "" if usable == selected else f" ({selected - usable} without data here, not saved)"
+        verdict = labelling.verdict()
+        area = area_cloud_text(labelling, acquisition) or "area cloud unknown"
         st.markdown(
             f"**{acquisition.time:%Y-%m-%d %H:%M} UTC** · "
-            f"{labelling.index + 1} of {len(labelling.acquisitions)} · cloud cover {cloud} · {status} · "
-            f"**{plural(usable, 'pixel')} selected**{note}"
+            f"{labelling.index + 1} of {len(labelling.acquisitions)} · {area} · tile cloud cover {tile} "
+            f"(catalog) · {status}  \n"
+            f"**{header_note(len(labelling.selection), verdict, labelling.include_flagged)}**"
         )
+        if not verdict.available:
+            st.warning(verdict.message, icon=":material/cloud_off:")
+        cloud_buttons(labelling, verdict)
         if not scene.valid.any():
             st.warning("This image has no valid data over the area. Skip it.")
             return

@@ -1,7 +1,9 @@
 """The tables, their column types and the Arrow schema of sample batches.
 
 Schema version 2 added the labeller's name to reviews and samples, and a per-campaign
-``revision`` counter that ``Store.data_version()`` reads (see ``migrations``).
+``revision`` counter that ``Store.data_version()`` reads (see ``migrations``). Version 3
+added clouds: each sample's cloud probability or SCL class and whether it was flagged and
+included on purpose, a skip reason per review, and the campaign's cloud options.
 """
 
 from __future__ import annotations
@@ -13,7 +15,7 @@ import sqlalchemy as sa
 
 from labeller.bands import ALL_BAND_NAMES, BAND_BY_NAME
 
-SCHEMA_VERSION = 2
+SCHEMA_VERSION = 3
 SAVED, SKIPPED = "saved", "skipped"
 BAND_COLUMNS: tuple[str, ...] = tuple(sorted(ALL_BAND_NAMES, key=lambda n: BAND_BY_NAME[n].centre_nm))
 CAMPAIGN_COLUMNS: tuple[str, ...] = (
@@ -93,6 +95,8 @@ campaigns_table = sa.Table(
     sa.Column("draft_selection", sa.Text, nullable=True),
     # v2: bumped by every change to the campaign's reviews or samples (see data_version).
     sa.Column("revision", sa.Integer, nullable=False, server_default="0"),
+    sa.Column("cloud_threshold", sa.Double, nullable=True),  # v3
+    sa.Column("max_area_cloud", sa.Double, nullable=True),  # v3
     # Never reuse a deleted campaign's id: a stale browser tab must not reach a new campaign.
     sqlite_autoincrement=True,
 )
@@ -118,6 +122,7 @@ reviews_table = sa.Table(
     sa.Column("n_pixels", sa.Integer, nullable=False),
     sa.Column("reviewed_at", UTCDateTime, nullable=False),
     sa.Column("labeller", sa.Text, nullable=True),  # v2
+    sa.Column("skip_reason", sa.Text, nullable=True),  # v3
     sa.UniqueConstraint("campaign_id", "acquisition_id"),
     sa.CheckConstraint(f"status IN ('{SAVED}', '{SKIPPED}')", name="status"),
 )
@@ -148,6 +153,10 @@ samples_table = sa.Table(
     sa.Column("harmonised", sa.Boolean, nullable=True),
     sa.Column("created_at", UTCDateTime, nullable=False),
     sa.Column("labeller", sa.Text, nullable=True),  # v2
+    sa.Column("cloud_probability", sa.Double, nullable=True),  # v3
+    sa.Column("scl_class", sa.Integer, nullable=True),  # v3
+    sa.Column("cloud_flagged", sa.Boolean, nullable=True),  # v3
+    sa.Column("cloud_included", sa.Boolean, nullable=True),  # v3
     *(sa.Column(name, sa.Double, nullable=True) for name in BAND_COLUMNS),
     sa.UniqueConstraint("campaign_id", "acquisition_id", "row", "col"),
     sa.Index(None, "campaign_id"),

@@ -15,6 +15,8 @@ import pyarrow as pa
 from labeller import importing
 from labeller.aoi import AreaOfInterest
 from labeller.campaign import CampaignSpec
+from labeller.cloud_guard import SKIP_REASONS
+from labeller.errors import InvalidInputError
 from labeller.identity import clean_labeller
 from labeller.sources.base import Acquisition, Scene
 from labeller.store import batches, queries, writing
@@ -98,10 +100,13 @@ class Store:
         scene: Scene,
         pixels: Iterable[tuple[int, int]],
         labeller: str | None = None,
+        flagged: Iterable[tuple[int, int]] = (),
     ) -> Review:
         """Replace this acquisition's review and samples with the given pixels, in one
         transaction. Pixels not valid in the scene are dropped; the rest get one sample each.
-        ``labeller`` (a person's name, optional) is stored with the review and the samples."""
+        ``labeller`` (a person's name, optional) is stored with the review and the samples.
+        ``flagged``: pixels the cloud guard flagged that are saved on purpose (each sample
+        also keeps its cloud probability or SCL class from the scene)."""
         labeller = clean_labeller(labeller)
         check_scene(aoi, scene)
         rows, cols = valid_pixels(aoi, scene, pixels)
@@ -114,14 +119,25 @@ class Store:
             reviewed_at=writing.now(),
             labeller=labeller,
         )
-        values = pixel_values(aoi, scene, rows, cols, review)
+        values = pixel_values(aoi, scene, rows, cols, review, frozenset(pixel_tuples(flagged)))
         # Two sessions saving the same acquisition at once: the loser retries over the winner.
         return self._db.write(
             lambda conn: writing.save(conn, campaign_id, aoi, acquisition, review, values), retries=1
         )
 
-    def skip(self, campaign_id: int, acquisition: Acquisition, labeller: str | None = None) -> Review:
-        """Mark an acquisition skipped and delete any samples saved from it."""
+    def skip(
+        self,
+        campaign_id: int,
+        acquisition: Acquisition,
+        labeller: str | None = None,
+        reason: str | None = None,
+    ) -> Review:
+        """Mark an acquisition skipped (``reason``: one of ``SKIP_REASONS``, optional) and
+        delete any samples saved from it."""
+        if reason is not None and reason not in SKIP_REASONS:
+            raise InvalidInputError(
+                f"Unknown skip reason {reason!r}; choose one of: {', '.join(SKIP_REASONS)}."
+            )
         review = Review(
             acquisition_id=acquisition.id,
             acquired_at=writing.require_utc(acquisition.time, "acquisition time"),
@@ -129,12 +145,17 @@ class Store:
             n_pixels=0,
             reviewed_at=writing.now(),
             labeller=clean_labeller(labeller),
+            skip_reason=reason,
         )
         return self._db.write(lambda conn: writing.skip(conn, campaign_id, acquisition, review), retries=1)
 
     def delete_review(self, campaign_id: int, acquisition_id: str) -> None:
         """Forget an acquisition's review and its samples."""
         self._db.write(lambda conn: writing.delete_review(conn, campaign_id, acquisition_id))
+
+    def review_table(self, where: SampleFilter | None = None) -> pd.DataFrame:
+        """Every review with its status and skip reason (for the reviews export)."""
+        return self._db.fetch(queries.review_table, where or SampleFilter())
 
     def saved_pixels(self, campaign_id: int, acquisition_id: str) -> set[tuple[int, int]]:
         return self._db.fetch(queries.saved_pixels, campaign_id, acquisition_id)

@@ -72,6 +72,8 @@ def _resumed_campaign(spec: CampaignSpec, when: datetime) -> dict[str, Any]:
         "end_date": spec.end,
         "notes": spec.notes,
         "max_cloud": spec.max_cloud,
+        "cloud_threshold": spec.cloud_threshold,
+        "max_area_cloud": spec.max_area_cloud,
         "updated_at": when,
     }
 
@@ -194,6 +196,7 @@ def _replace_review(conn: Connection, campaign_id: int, acquisition: Acquisition
             n_pixels=review.n_pixels,
             reviewed_at=review.reviewed_at,
             labeller=review.labeller,
+            skip_reason=review.skip_reason,
         )
     )
 

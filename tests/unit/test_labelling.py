@@ -148,9 +148,10 @@ def test_image_is_enlarged_and_shows_the_selection(store, spec):
     session.toggle(pixel)
     after = session.image()
     changed = np.argwhere(np.any(before != after, axis=-1))
-    f = session.factor
-    assert changed.min(axis=0).tolist() == [pixel[0] * f, pixel[1] * f]
-    assert changed.max(axis=0).tolist() == [pixel[0] * f + f - 1, pixel[1] * f + f - 1]
+    f, halo = session.factor, max(1, session.factor // 8)
+    # The pixel's own cell plus a dark halo just outside it (clipped at the image edge).
+    assert changed.min(axis=0).tolist() == [max(pixel[0] * f - halo, 0), max(pixel[1] * f - halo, 0)]
+    assert changed.max(axis=0).tolist() == [pixel[0] * f + f - 1 + halo, pixel[1] * f + f - 1 + halo]
 
 
 def _session_with_a_gap(store, aoi_box=(10.0, 46.0, 10.008, 46.006)):

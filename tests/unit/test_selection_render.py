@@ -66,11 +66,12 @@ def test_render_size_and_selection_outline():
     assert (cell == cell[0, 0]).all()
     shown = render.render(scene, {(3, 4)}, factor)
     changed = np.any(shown != plain, axis=-1)
-    # Only the selected cell changes, on its border (outline), not its centre.
+    # Only the selected cell's border (yellow) and a 1 px dark halo just outside it change.
     rows, cols = np.nonzero(changed)
-    assert rows.min() == 3 * factor and rows.max() == 4 * factor - 1
-    assert cols.min() == 4 * factor and cols.max() == 5 * factor - 1
+    assert rows.min() == 3 * factor - 1 and rows.max() == 4 * factor
+    assert cols.min() == 4 * factor - 1 and cols.max() == 5 * factor
     assert (shown[3 * factor, 4 * factor] == render.OUTLINE_RGB).all()
+    assert (shown[3 * factor - 1, 4 * factor] == render.OUTLINE_INNER_RGB).all()
     centre = (3 * factor + factor // 2, 4 * factor + factor // 2)
     assert (shown[centre] == plain[centre]).all()
 

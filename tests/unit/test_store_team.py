@@ -56,7 +56,7 @@ def test_version_1_database_is_upgraded_in_place_with_its_rows(url: str) -> None
 
     store = Store(url)
     try:
-        assert store.schema_version() == 2
+        assert store.schema_version() == SCHEMA_VERSION
         assert "labeller" in _columns(url, "samples") and "labeller" in _columns(url, "reviews")
         assert "revision" in _columns(url, "campaigns")
         # The old rows are all there and read as before.
@@ -85,7 +85,7 @@ def test_version_1_database_is_upgraded_in_place_with_its_rows(url: str) -> None
         store.close()
     again = Store(url)  # opening the upgraded database changes nothing
     try:
-        assert again.schema_version() == 2 and len(again.samples()) == 7
+        assert again.schema_version() == SCHEMA_VERSION and len(again.samples()) == 7
     finally:
         again.close()
 
@@ -107,7 +107,7 @@ def test_a_failing_migration_leaves_the_version_1_database_untouched(url: str, m
     engine.dispose()
     monkeypatch.undo()
     store = Store(url)
-    assert store.schema_version() == 2 and len(store.samples()) == 3
+    assert store.schema_version() == SCHEMA_VERSION and len(store.samples()) == 3
     store.close()
 
 
