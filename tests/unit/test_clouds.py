@@ -187,6 +187,19 @@ def test_skip_reasons_are_the_issues_list():
     assert Verdict().to_save({(1, 1)}, False) == {(1, 1)}
 
 
+# --- The harmonisation flag -------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    "baselines, removed",
+    [("05.10", True), ("04.00", True), ("03.01", False), ("02.04", False), ("02.14/05.09", True), (None, None)],
+)
+def test_harmonisation_flag_says_what_was_done(baselines, removed):
+    from labeller.bands import offset_removed
+
+    assert offset_removed(baselines) is removed
+
+
 # --- A failing detector -----------------------------------------------------------------------
 
 
