@@ -118,10 +118,10 @@ def judge(
 
 
 def header_note(n_selected: int, verdict: Verdict, include_flagged: bool) -> str:
-    """``20 selected · 4 look cloudy here, not saved`` and the like."""
+    """``20 pixels selected · 4 look cloudy here, not saved`` and the like."""
     cloudy = len(verdict.cloudy)
     nodata = len(verdict.flagged) - cloudy
-    parts = [f"{n_selected} selected"]
+    parts = [f"{n_selected} pixel{'s' * (n_selected != 1)} selected"]
     if cloudy:
         verb = "look" if cloudy > 1 else "looks"
         fate = "saved anyway" if include_flagged else "not saved"

@@ -169,8 +169,9 @@ class LabellingSession:
         return CloudLayer.of(scene).area_fraction(scene.valid, self.campaign.spec.cloud_threshold)
 
     def _update_references(self, pixels: Selection) -> None:
-        """Saved clean pixels under a clear sky become the shadow references (not hazy ones:
-        a brightened reference would make the next clear date look shadowed)."""
+        """Pixels picked or saved under a clear sky become the guard's references (not hazy
+        or cloudy ones: a brightened reference would hide the next cloud and make the next
+        clear date look shadowed)."""
         scene = self.scene()
         layer = CloudLayer.of(scene)
         for pixel in pixels:
@@ -199,7 +200,7 @@ class LabellingSession:
         if pixel not in self.selection and not is_valid(pixel, valid):
             return f"Pixel (row {pixel[0]}, col {pixel[1]}) has no data in this image and cannot be selected."
         if pixel not in self.selection:
-            self.references[pixel] = self.scene().bands[pixel].copy()
+            self._update_references(frozenset({pixel}))
         self._set_selection(toggle(self.selection, pixel, valid))
         return None
 

@@ -6,7 +6,7 @@ from collections.abc import Iterable
 
 import numpy as np
 
-from labeller.selection import Pixel, as_mask
+from labeller.selection import Pixel
 from labeller.sources.base import Scene
 
 TARGET_SIDE_PX = 512
@@ -25,10 +25,10 @@ DEFAULT_COMPOSITE = next(iter(COMPOSITES))
 OUTLINE_RGB = np.array([255, 221, 0], dtype=np.uint8)
 """Selection outline: saturated yellow, visible on vegetation, water, snow and cloud."""
 OUTLINE_INNER_RGB = np.array([0, 0, 0], dtype=np.uint8)
-"""The dark halo just outside each selected pixel."""
+"""The dark frame just outside each selected pixel."""
 FLAG_RGB = np.array([230, 0, 60], dtype=np.uint8)
 FLAG_GAP_RGB = np.array([255, 255, 255], dtype=np.uint8)
-"""A flagged pixel: dashed ring (red dashes, white gaps) and a red cross."""
+"""A flagged pixel: dashed frame (red dashes, white gaps) and a red cross."""
 NODATA_RGB = (np.array([60, 60, 60], dtype=np.uint8), np.array([110, 110, 110], dtype=np.uint8))
 GAMMA = 1 / 1.2
 
@@ -62,59 +62,70 @@ def _ring(factor: int, width: int) -> np.ndarray:
     return ring
 
 
-def _cross(factor: int, width: int) -> np.ndarray:
-    """(factor, factor) bool: the two diagonals, ``width`` pixels thick."""
+def _cross(factor: int) -> np.ndarray:
+    """(factor, factor) bool: the two diagonals."""
     i, j = np.indices((factor, factor))
-    return (np.abs(i - j) < width) | (np.abs(i + j - (factor - 1)) < width)
+    return (i == j) | (i + j == factor - 1)
 
 
-def _dashes(factor: int) -> np.ndarray:
-    """(factor, factor) bool: on for the first half of every dash period along both axes."""
-    half = max(1, factor // 4)
-    i, j = np.indices((factor, factor))
-    return ((i // half) + (j // half)) % 2 == 0
+def _dashed_ring(side: int, width: int) -> tuple[np.ndarray, np.ndarray]:
+    """(side, side) bool masks of a ring of ``width``: its dashes and its gaps."""
+    ring = _ring(side, width)
+    i, j = np.indices((side, side))
+    dash = max(2, side // 6)
+    on = ((i + j) // dash) % 2 == 0
+    return ring & on, ring & ~on
 
 
-def _grow(mask: np.ndarray, by: int) -> np.ndarray:
-    """The mask dilated by ``by`` pixels (a square structuring element)."""
-    out = mask.copy()
-    for _ in range(by):
-        grown = out.copy()
-        grown[1:, :] |= out[:-1, :]
-        grown[:-1, :] |= out[1:, :]
-        grown[:, 1:] |= out[:, :-1]
-        grown[:, :-1] |= out[:, 1:]
-        out = grown
-    return out
+def margin(factor: int) -> int:
+    """How far a selection marker reaches outside its pixel: 2 screen pixels at small
+    enlargements (so a 4× pixel still gets an 8 px two-tone frame), factor/8 above."""
+    return 2 if factor < 16 else factor // 8
 
 
 def draw_selection(
     enlarged: np.ndarray, selection: Iterable[Pixel], factor: int, flagged: Iterable[Pixel] = ()
 ) -> np.ndarray:
-    """A copy of the enlarged image with each selected pixel outlined, visible at every
-    enlargement and on any ground: a yellow ring inside the pixel and a dark halo just
-    outside it (so a 4× pixel still gets a two-tone frame). ``flagged`` pixels (selected
-    but cloudy or without data here) get a dashed red-and-white ring and a cross instead,
-    so they differ in shape, not only in colour."""
+    """A copy of the enlarged image with each selected pixel marked, visible at every
+    enlargement and on any ground. A clean pixel: a dark frame just outside it and a yellow
+    ring inside it. A ``flagged`` pixel (selected, but cloudy or without data here): a dashed
+    red-and-white frame outside it and a red cross over it, so the two differ in shape, not
+    only in colour. The pixel's own colour stays visible in the middle."""
     rows, cols = enlarged.shape[0] // factor, enlarged.shape[1] // factor
-    flagged_mask = as_mask(flagged, (rows, cols))
-    mask = as_mask(selection, (rows, cols))
-    flagged_mask &= mask
+    pixels = [(r, c) for r, c in set(selection) if 0 <= r < rows and 0 <= c < cols]
     out = enlarged.copy()
-    if not mask.any():
+    if not pixels:
         return out
-    width = max(1, factor // 8)
-    cells = np.kron(mask, np.ones((factor, factor), dtype=bool)).astype(bool)
-    halo = _grow(cells, width) & ~cells
-    out[halo] = OUTLINE_INNER_RGB
-    clean = mask & ~flagged_mask
-    out[np.kron(clean, _ring(factor, width)).astype(bool)] = OUTLINE_RGB
-    if flagged_mask.any():
-        ring = np.kron(flagged_mask, _ring(factor, width)).astype(bool)
-        dashes = np.kron(flagged_mask, _dashes(factor)).astype(bool)
-        out[ring & dashes] = FLAG_RGB
-        out[ring & ~dashes] = FLAG_GAP_RGB
-        out[np.kron(flagged_mask, _cross(factor, width) & ~_ring(factor, width)).astype(bool)] = FLAG_RGB
+    flagged = set(flagged)
+    m, inner = margin(factor), max(1, factor // 8)
+    side = factor + 2 * m
+    frame = _ring(side, m)
+    dashes, gaps = _dashed_ring(side, m)
+    ring, cross = _ring(factor, inner), _cross(factor)
+    height, width = out.shape[:2]
+
+    def box(r: int, c: int) -> tuple[slice, slice, slice, slice]:
+        """The marker's area on the image, and the same area within a (side, side) marker."""
+        top, left = r * factor - m, c * factor - m
+        y0, x0 = max(top, 0), max(left, 0)
+        y1, x1 = min(top + side, height), min(left + side, width)
+        return slice(y0, y1), slice(x0, x1), slice(y0 - top, y1 - top), slice(x0 - left, x1 - left)
+
+    for r, c in pixels:  # frames first: a neighbour's frame must not cover a selected pixel
+        ys, xs, my, mx = box(r, c)
+        if (r, c) in flagged:
+            out[ys, xs][dashes[my, mx]] = FLAG_RGB
+            out[ys, xs][gaps[my, mx]] = FLAG_GAP_RGB
+        else:
+            out[ys, xs][frame[my, mx]] = OUTLINE_INNER_RGB
+    for r, c in pixels:
+        ys, xs = slice(r * factor, (r + 1) * factor), slice(c * factor, (c + 1) * factor)
+        cell = enlarged[ys, xs].copy()
+        if (r, c) in flagged:
+            cell[cross] = FLAG_RGB
+        else:
+            cell[ring] = OUTLINE_RGB
+        out[ys, xs] = cell
     return out
 
 

@@ -24,6 +24,10 @@ META_COLUMNS = [
     "lon",
     "lat",
     "cloud_cover",
+    "cloud_probability",
+    "scl_class",
+    "cloud_flagged",
+    "cloud_included",
     "source",
     "collection",
     "labeller",
@@ -258,6 +262,12 @@ def page() -> None:
             )
         st.dataframe(
             preview[META_COLUMNS + export.band_columns(preview)], hide_index=True, width="stretch", height=300
+        )
+        included = int(preview["cloud_included"].fillna(False).sum())
+        st.caption(
+            "Per sample: cloud_probability (s2cloudless, Level-1C) or scl_class (Level-2A), "
+            f"cloud_flagged and cloud_included. {included:,} of these {len(preview):,} samples were "
+            "saved although they looked cloudy (included on purpose)."
         )
         charts(shown["means"], shown["points"], count, shown["every"])
         downloads(store, where, campaigns, count)

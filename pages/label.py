@@ -391,16 +391,16 @@ def nav_buttons(labelling: LabellingSession) -> None:
         args=("save", labelling.index),
         help="Store the selected pixels' spectra for this image",
     )
-    skip_col, reason_col = st.columns([2, 3], vertical_alignment="bottom")
-    reason_col.selectbox("Skip reason", SKIP_REASONS, key="skip_reason", label_visibility="collapsed")
-    skip_col.button(
-        "Skip",
+    reason = st.session_state.setdefault("skip_reason", SKIP_REASONS[0])
+    st.button(
+        f"Skip ({reason})",
         use_container_width=True,
         disabled=finished,
         on_click=act,
         args=("skip", labelling.index),
-        help="Record this image as skipped, with the reason beside",
+        help="Record this image as skipped, with the reason chosen below",
     )
+    st.selectbox("Skip reason", SKIP_REASONS, key="skip_reason")
     st.button(
         "Back",
         use_container_width=True,
@@ -439,9 +439,10 @@ def nav_buttons(labelling: LabellingSession) -> None:
 
 def cloud_buttons(labelling: LabellingSession, verdict) -> None:
     """Include the cloudy-looking selected pixels anyway (this image only), or drop them."""
-    if not verdict.cloudy:
-        return
     left, right = st.columns(2)
+    if not verdict.cloudy:
+        left.caption("Selected pixels that look cloudy here are crossed and not saved.")
+        return
     if labelling.include_flagged:
         left.button(
             "Don't save the cloudy pixels",
@@ -500,8 +501,11 @@ def show_current(labelling: LabellingSession) -> None:
             f"(catalog) · {status}  \n"
             f"**{header_note(len(labelling.selection), verdict, labelling.include_flagged)}**"
         )
-        if not verdict.available:
-            st.warning(verdict.message, icon=":material/cloud_off:")
+        # Always the same elements above the image, so it never jumps (or reloads) when the
+        # first cloudy pixel is selected.
+        with st.container():
+            if not verdict.available:
+                st.warning(verdict.message, icon=":material/cloud_off:")
         cloud_buttons(labelling, verdict)
         if not scene.valid.any():
             st.warning("This image has no valid data over the area. Skip it.")

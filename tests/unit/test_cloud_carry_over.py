@@ -72,9 +72,8 @@ def test_cloudy_carried_pixels_are_flagged_counted_and_not_saved(store):
     assert verdict.flagged == {p: "cloud" for p in cloudy}
     from labeller.cloud_guard import header_note
 
-    assert (
-        header_note(len(session.selection), verdict, False) == "10 selected · 4 look cloudy here, not saved"
-    )
+    note = header_note(len(session.selection), verdict, False)
+    assert note == "10 pixels selected · 4 look cloudy here, not saved"
     assert session.to_save() == frozenset(clear)
     review = session.save_and_next()
     assert review.n_pixels == 6
@@ -168,3 +167,10 @@ def test_a_failing_detector_keeps_the_loop_usable_and_loses_nothing(store, monke
     saved = store.samples()
     assert saved["cloud_flagged"].isna().all() and saved["cloud_probability"].isna().all()
     assert session.selection == frozenset(pixels)
+
+
+def test_a_pixel_picked_on_a_cloud_is_flagged_there_too(store):
+    session, cloudy, clear = carried_onto_the_cloudy_image(store)
+    session.drop_flagged()
+    session.toggle(cloudy[0])  # picked here, under the cloud: no clean reference to excuse it
+    assert session.verdict().flagged == {cloudy[0]: "cloud"}

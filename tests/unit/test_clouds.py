@@ -140,7 +140,7 @@ def test_guard_decision_table(include, saved):
     }
     assert {name_of[p] for p in verdict.to_save(selection, include)} == saved
     assert header_note(len(selection), verdict, include) == (
-        f"5 selected · 2 look cloudy here, {'saved anyway' if include else 'not saved'} · "
+        f"5 pixels selected · 2 look cloudy here, {'saved anyway' if include else 'not saved'} · "
         "1 without data here, not saved"
     )
 
@@ -192,7 +192,14 @@ def test_skip_reasons_are_the_issues_list():
 
 @pytest.mark.parametrize(
     "baselines, removed",
-    [("05.10", True), ("04.00", True), ("03.01", False), ("02.04", False), ("02.14/05.09", True), (None, None)],
+    [
+        ("05.10", True),
+        ("04.00", True),
+        ("03.01", False),
+        ("02.04", False),
+        ("02.14/05.09", True),
+        (None, None),
+    ],
 )
 def test_harmonisation_flag_says_what_was_done(baselines, removed):
     from labeller.bands import offset_removed

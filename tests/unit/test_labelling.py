@@ -5,6 +5,7 @@ from datetime import date
 import numpy as np
 import pytest
 
+from labeller import render
 from labeller.aoi import AreaOfInterest
 from labeller.campaign import CampaignSpec
 from labeller.labelling import LabellingSession
@@ -148,8 +149,8 @@ def test_image_is_enlarged_and_shows_the_selection(store, spec):
     session.toggle(pixel)
     after = session.image()
     changed = np.argwhere(np.any(before != after, axis=-1))
-    f, halo = session.factor, max(1, session.factor // 8)
-    # The pixel's own cell plus a dark halo just outside it (clipped at the image edge).
+    f, halo = session.factor, render.margin(session.factor)
+    # The pixel's own cell plus a dark frame just outside it (clipped at the image edge).
     assert changed.min(axis=0).tolist() == [max(pixel[0] * f - halo, 0), max(pixel[1] * f - halo, 0)]
     assert changed.max(axis=0).tolist() == [pixel[0] * f + f - 1 + halo, pixel[1] * f + f - 1 + halo]
 
