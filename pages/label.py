@@ -326,7 +326,7 @@ def area_cloud_text(labelling: LabellingSession, acquisition) -> str:
         return ""
     limit = labelling.campaign.spec.max_area_cloud
     above = " (above your limit)" if limit is not None and 100 * fraction > limit else ""
-    return f"area {100 * fraction:.0f} % cloudy{above}"
+    return f"area {100 * fraction:.0f} % cloud{above}"
 
 
 def acquisition_label(labelling: LabellingSession, i: int) -> str:
@@ -336,7 +336,7 @@ def acquisition_label(labelling: LabellingSession, i: int) -> str:
     if area := area_cloud_text(labelling, acquisition):
         parts.append(area)
     if acquisition.cloud_cover is not None:
-        parts.append(f"tile {acquisition.cloud_cover:.0f} % cloud")
+        parts.append(f"tile {acquisition.cloud_cover:.0f} %")
     return " · ".join([*parts, state])
 
 
@@ -494,7 +494,7 @@ def show_current(labelling: LabellingSession) -> None:
         if scene is None:
             return
         verdict = labelling.verdict()
-        area = area_cloud_text(labelling, acquisition) or "area cloud unknown"
+        area = area_cloud_text(labelling, acquisition) or "area cloud unknown"  # e.g. "area 12 % cloud"
         st.markdown(
             f"**{acquisition.time:%Y-%m-%d %H:%M} UTC** · "
             f"{labelling.index + 1} of {len(labelling.acquisitions)} · {area} · tile cloud cover {tile} "

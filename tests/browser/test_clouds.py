@@ -75,7 +75,7 @@ def test_cloudy_carried_pixels_are_flagged_and_saved_only_when_included(app, pag
     fill_date(page, "End date", PERIOD[1])
     click_button(page, "Start")
     expect_text(page, "2024-03-16", timeout=60_000)
-    expect_text(page, "area 0 % cloudy")
+    expect_text(page, "area 0 % cloud ·")
     for i, (row, col) in enumerate(cloudy + clear):
         click_image_pixel(page, row, col, rows, cols)
         expect_text(page, selected(i + 1))
