@@ -71,12 +71,21 @@ has not risen this much above its clean reference is its clear self (bright bare
 dry grass), not a cloud."""
 
 
-def blue_rose(spectrum: np.ndarray, reference: np.ndarray, band_names: tuple[str, ...]) -> bool:
-    """True when B02 is at least BLUE_RISE above the reference (True without a B02)."""
+CONFIDENT = 0.8
+"""From this probability s2cloudless is believed whatever the blue band says."""
+THIN_CLOUD, THIN_RISE = 0.2, 0.06
+"""Below the threshold but from THIN_CLOUD up, a pixel whose blue rose by THIN_RISE over its
+clean reference is flagged as (thin) cloud."""
+
+
+def blue_rose(
+    spectrum: np.ndarray, reference: np.ndarray, band_names: tuple[str, ...], by: float | None = None
+) -> bool:
+    """True when B02 is at least ``by`` (BLUE_RISE) above the reference (True without a B02)."""
     if "B02" not in band_names:
         return True
     i = band_names.index("B02")
-    return bool(spectrum[i] - reference[i] >= BLUE_RISE)
+    return bool(spectrum[i] - reference[i] >= (BLUE_RISE if by is None else by))
 
 
 def looks_shadowed(spectrum: np.ndarray, reference: np.ndarray, band_names: tuple[str, ...]) -> bool:
@@ -107,10 +116,17 @@ def judge(
         reason = layer.reason(pixel, valid, threshold)
         reference = references.get(pixel) if references and layer.kind == "s2cloudless" else None
         if reference is not None:
-            spectrum = scene.bands[pixel]
-            if reason == "cloud" and not blue_rose(spectrum, reference, scene.band_names):
-                reason = None
-            elif reason is None and looks_shadowed(spectrum, reference, scene.band_names):
+            spectrum, names = scene.bands[pixel], scene.band_names
+            probability = float(layer.probability[pixel])
+            if reason == "cloud" and probability < CONFIDENT and not blue_rose(spectrum, reference, names):
+                reason = None  # bright but its clear self: blue has not risen
+            elif (
+                reason is None
+                and probability >= THIN_CLOUD
+                and blue_rose(spectrum, reference, names, THIN_RISE)
+            ):
+                reason = "cloud"  # thin cloud the detector is unsure of, but blue has risen a lot
+            elif reason is None and looks_shadowed(spectrum, reference, names):
                 reason = "shadow"
         if reason is not None:
             flagged[pixel] = reason

@@ -83,8 +83,9 @@ _COLUMN_NOTES: dict[str, dict[str, str]] = {
         "Level-2A or not measured)",
     },
     "scl_class": {
-        "description": "Level-2A scene classification of the pixel (0 no data, 3 cloud shadow, 4 vegetation, "
-        "5 not vegetated, 6 water, 8/9 cloud, 10 thin cirrus, 11 snow; empty: Level-1C)"
+        "description": "Level-2A scene classification code of the pixel, a whole number (0 no data, "
+        "3 cloud shadow, 4 vegetation, 5 not vegetated, 6 water, 8/9 cloud, 10 thin cirrus, 11 snow; "
+        "empty: Level-1C)"
     },
     "cloud_flagged": {
         "description": "the cloud guard judged the pixel cloud, cirrus or cloud shadow on its date "

@@ -65,6 +65,7 @@ _IMPORT_FLOATS = (
     "sun_zenith",
     "sun_azimuth",
     "cloud_probability",
+    "scl_class",
     *BAND_COLUMNS,
 )
 _IMPORT_BOOLEANS = ("harmonised", "cloud_flagged", "cloud_included")
@@ -119,8 +120,6 @@ def import_frame(data: pd.DataFrame) -> pd.DataFrame:
     for name in _IMPORT_BOOLEANS:
         values = data[name] if name in data.columns else pd.Series(pd.NA, index=frame.index)
         frame[name] = pd.Series(values.to_numpy(), index=frame.index).astype("boolean")
-    scl = data["scl_class"] if "scl_class" in data.columns else pd.Series(pd.NA, index=frame.index)
-    frame["scl_class"] = pd.Series(scl.to_numpy(), index=frame.index).astype("Int64")
     required = frame[list(_REQUIRED_FOR_IMPORT)]
     if required.isna().any().any():
         empty = required.columns[required.isna().any()].tolist()

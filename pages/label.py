@@ -348,7 +348,8 @@ def jump_options(labelling: LabellingSession) -> list[int]:
     keep = []
     for i, acquisition in enumerate(labelling.acquisitions):
         fraction = labelling.area_cloud(acquisition)
-        if i == labelling.index or fraction is None or 100 * fraction <= limit:
+        shown = min(labelling.index, len(labelling.acquisitions) - 1)
+        if i == shown or fraction is None or 100 * fraction <= limit:
             keep.append(i)
     return keep
 
@@ -421,12 +422,14 @@ def nav_buttons(labelling: LabellingSession) -> None:
         st.checkbox(
             f"Hide images above {labelling.campaign.spec.max_area_cloud:g} % area cloud", key="hide_cloudy"
         )
+    # Labels fixed when drawn: a background fetch must not rename an option under the widget.
+    labels = {i: acquisition_label(labelling, i) for i in jump_options(labelling)}
     st.selectbox(
         "Jump to",
-        options=jump_options(labelling),
+        options=list(labels),
         key="jump",
         on_change=on_jump,
-        format_func=lambda i: acquisition_label(labelling, i),
+        format_func=labels.__getitem__,
     )
     st.radio("View", options=list(render.COMPOSITES), key="composite")
     spec = labelling.campaign.spec

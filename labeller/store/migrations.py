@@ -31,7 +31,7 @@ def _migrate_2_to_3(conn: Connection) -> None:
     Older samples keep NULL there: nothing was measured when they were saved."""
     for name, kind in (
         ("cloud_probability", "DOUBLE PRECISION"),
-        ("scl_class", "INTEGER"),
+        ("scl_class", "DOUBLE PRECISION"),
         ("cloud_flagged", "BOOLEAN"),
         ("cloud_included", "BOOLEAN"),
     ):

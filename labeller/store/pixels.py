@@ -105,7 +105,7 @@ def cloud_columns(
     known = layer.available
     return {
         "cloud_probability": prob,
-        "scl_class": pd.array([None if np.isnan(v) else int(v) for v in scl], dtype="Int64"),
+        "scl_class": scl,
         "cloud_flagged": pd.array(is_flagged if known else [None] * len(rows), dtype="boolean"),
         "cloud_included": pd.array(is_flagged if known else [None] * len(rows), dtype="boolean"),
     }

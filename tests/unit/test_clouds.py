@@ -241,3 +241,41 @@ def test_real_sample_overcast_dates_are_cloudy_and_clear_dates_clear(real_sample
     probability = clouds.cloud_probability(names, real_sample["bands"][2], np.ones((101, 100), bool))
     verdict = judge({(50, 50), (10, 90)}, np.ones((101, 100), bool), prob_layer(probability), 0.4)
     assert verdict.flagged == {(50, 50): "cloud", (10, 90): "cloud"}
+
+
+def test_the_scene_cache_keeps_the_cloud_layer_beside_the_bands(tmp_path, monkeypatch):
+    from labeller.scene_cache import SceneCache
+
+    cache = SceneCache(tmp_path)
+    scene = clouds.attach(make_scene(make_acquisition("A1")))
+    cache.put("k1", scene)
+    back = cache.get("k1")
+    np.testing.assert_array_equal(back.extra[clouds.PROBABILITY], scene.extra[clouds.PROBABILITY])
+    assert clouds.attach(back) is back  # not computed again
+
+    monkeypatch.setattr(clouds, "_get_detector", lambda: 1 / 0)
+    failed = clouds.attach(make_scene(make_acquisition("A2")))
+    cache.put("k2", failed)
+    assert CloudLayer.of(cache.get("k2")).error == CloudLayer.of(failed).error
+
+
+def test_blue_band_confirms_or_adds_clouds_against_a_clean_reference():
+    names = L1C.band_names
+    b02 = names.index("B02")
+    scene = make_scene(make_acquisition("A1"))
+    scene = replace(scene, valid=np.ones_like(scene.valid))
+    reference = scene.bands[0, 0].copy()
+    bands = scene.bands.copy()
+    bands[0, 0] = reference  # bright, detector unsure, but unchanged: its clear self
+    bands[0, 1] = reference
+    bands[0, 1, b02] += 0.1  # veiled: blue rose a lot
+    bands[0, 2] = reference  # the detector is sure
+    scene = replace(scene, bands=bands)
+    probability = np.zeros(scene.valid.shape, np.float32)
+    probability[0, 0], probability[0, 1], probability[0, 2] = 0.6, 0.25, 0.95
+    refs = {(0, 0): reference, (0, 1): reference, (0, 2): reference}
+    verdict = judge({(0, 0), (0, 1), (0, 2)}, scene.valid, prob_layer(probability), 0.4, scene, refs)
+    assert verdict.flagged == {(0, 1): "cloud", (0, 2): "cloud"}
+    # Without references the detector alone decides.
+    alone = judge({(0, 0), (0, 1), (0, 2)}, scene.valid, prob_layer(probability), 0.4)
+    assert alone.flagged == {(0, 0): "cloud", (0, 2): "cloud"}

@@ -35,7 +35,7 @@ def test_schema_created_and_version_recorded(url: str, stores) -> None:
     stores()  # opening again keeps the schema and the single version row
     engine = _engine(url)
     with engine.connect() as conn:
-        assert conn.exec_driver_sql("SELECT key, value FROM meta").all() == [("schema_version", "2")]
+        assert conn.exec_driver_sql("SELECT key, value FROM meta").all() == [("schema_version", "3")]
     tables = set(sa.inspect(engine).get_table_names())
     engine.dispose()
     assert {"meta", "campaigns", "reviews", "samples"} <= tables

@@ -131,7 +131,7 @@ def test_sessions_opening_an_old_database_at_once_upgrade_it_once(url: str) -> N
         t.join()
     try:
         assert errors == []
-        assert [s.schema_version() for s in opened] == [2, 2, 2, 2]
+        assert [s.schema_version() for s in opened] == [SCHEMA_VERSION] * 4
         assert _columns(url, "samples").count("labeller") == 1
     finally:
         for s in opened:
