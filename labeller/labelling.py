@@ -20,7 +20,7 @@ from labeller.selection import Pixel, Selection, click_to_pixel, is_valid, toggl
 from labeller.sources.base import Acquisition, ImageSource, Progress, Scene
 from labeller.store import CampaignRecord, Review, Store
 
-CLEAR_SKY = 0.1
+CLEAR_SKY = 0.2
 """Cloud probability below which a saved pixel's spectrum becomes its shadow reference."""
 PREFETCH_AHEAD = 2
 """Images fetched in the background beyond the one shown."""
