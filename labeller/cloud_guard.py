@@ -73,7 +73,7 @@ dry grass), not a cloud."""
 
 CONFIDENT = 0.8
 """From this probability s2cloudless is believed whatever the blue band says."""
-THIN_CLOUD, THIN_RISE = 0.2, 0.06
+THIN_CLOUD, THIN_RISE = 0.2, 0.1
 """Below the threshold but from THIN_CLOUD up, a pixel whose blue rose by THIN_RISE over its
 clean reference is flagged as (thin) cloud."""
 
