@@ -455,7 +455,9 @@ def cloud_buttons(labelling: LabellingSession, verdict) -> None:
         )
     else:
         left.button(
-            f"Include the {len(verdict.cloudy)} cloudy pixels anyway",
+            "Include the cloudy pixel anyway"
+            if len(verdict.cloudy) == 1
+            else f"Include the {len(verdict.cloudy)} cloudy pixels anyway",
             on_click=act,
             args=("include", labelling.index),
             icon=":material/add_task:",
