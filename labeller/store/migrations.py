@@ -12,7 +12,7 @@ import sqlalchemy as sa
 from sqlalchemy.engine import Connection
 
 from labeller.errors import StoreError
-from labeller.store.schema import SCHEMA_VERSION, meta_table, metadata
+from labeller.store.schema import SCHEMA_VERSION, drafts_table, meta_table, metadata
 
 _SCHEMA_LOCK = 0x53325F4C4142454C
 """PostgreSQL advisory lock key held while the schema is created or upgraded."""
@@ -27,6 +27,17 @@ def _migrate_1_to_2(conn: Connection) -> None:
 
 
 def _migrate_2_to_3(conn: Connection) -> None:
+    """One unsaved selection per campaign and labelling session: the ``drafts`` table. A
+    campaign's one draft moves there under the session token "" (``Store.draft``'s default)."""
+    drafts_table.create(conn)
+    conn.exec_driver_sql(
+        "INSERT INTO drafts (campaign_id, session, pixels, updated_at) "
+        "SELECT id, '', draft_selection, updated_at FROM campaigns WHERE draft_selection IS NOT NULL"
+    )
+    conn.exec_driver_sql("UPDATE campaigns SET draft_selection = NULL")
+
+
+def _migrate_3_to_4(conn: Connection) -> None:
     """Clouds: per-sample cloud figures and flags, skip reasons, campaign cloud options.
     Older samples keep NULL there: nothing was measured when they were saved."""
     for name, kind in (
@@ -41,7 +52,11 @@ def _migrate_2_to_3(conn: Connection) -> None:
         conn.exec_driver_sql(f"ALTER TABLE campaigns ADD COLUMN {name} DOUBLE PRECISION")
 
 
-MIGRATIONS: dict[int, Callable[[Connection], None]] = {1: _migrate_1_to_2, 2: _migrate_2_to_3}
+MIGRATIONS: dict[int, Callable[[Connection], None]] = {
+    1: _migrate_1_to_2,
+    2: _migrate_2_to_3,
+    3: _migrate_3_to_4,
+}
 """``MIGRATIONS[v]`` upgrades a version-``v`` database to version ``v + 1``."""
 
 
