@@ -198,9 +198,9 @@ def delete_review(conn: Connection, campaign_id: int, acquisition_id: str, expec
 
 def stored_review(conn: Connection, campaign_id: int, acquisition_id: str) -> Review | None:
     r = reviews_table.c
-    query = sa.select(r.acquisition_id, r.acquired_at, r.status, r.n_pixels, r.reviewed_at, r.labeller).where(
-        r.campaign_id == campaign_id, r.acquisition_id == acquisition_id
-    )
+    query = sa.select(
+        r.acquisition_id, r.acquired_at, r.status, r.n_pixels, r.reviewed_at, r.labeller, r.skip_reason
+    ).where(r.campaign_id == campaign_id, r.acquisition_id == acquisition_id)
     row = conn.execute(query).one_or_none()
     return None if row is None else Review(**row._asdict())
 

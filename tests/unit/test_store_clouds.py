@@ -1,4 +1,4 @@
-"""Schema version 3 (issue 9): cloud columns per sample, skip reasons, campaign cloud options;
+"""Schema version 4 (issue 9): cloud columns per sample, skip reasons, campaign cloud options;
 old databases upgraded in place; exports document and carry the new columns. On SQLite and
 PostgreSQL alike."""
 
@@ -14,6 +14,7 @@ import sqlalchemy as sa
 
 from labeller import clouds, export
 from labeller.bands import L2A
+from labeller.importing import read_import
 from labeller.store import SCHEMA_VERSION, Store
 from tests.unit.store_builders import AOI, _engine, make_acquisition, make_scene, make_spec, pick
 from tests.unit.store_v1 import make_v1_database
@@ -34,7 +35,7 @@ def test_old_database_is_upgraded_in_place_to_cloud_columns(url: str) -> None:
     assert "cloud_probability" not in _columns(url, "samples")
     store = Store(url)
     try:
-        assert SCHEMA_VERSION == 3 and store.schema_version() == 3
+        assert SCHEMA_VERSION == 4 and store.schema_version() == 4
         assert set(CLOUD_COLUMNS) <= set(_columns(url, "samples"))
         assert "skip_reason" in _columns(url, "reviews")
         assert {"cloud_threshold", "max_area_cloud"} <= set(_columns(url, "campaigns"))
@@ -96,7 +97,7 @@ def test_exports_document_and_carry_the_cloud_columns_and_import_them_back(url: 
         assert "skip_reason" in reviews[0] and ",skipped,haze," in reviews[2]
         other = Store(Store.sqlite_url(tmp_path / "other"))
         try:
-            assert other.import_samples(data).added == 4
+            assert other.import_samples(read_import(data)).added == 4
             pd.testing.assert_frame_equal(
                 other.samples()[list(CLOUD_COLUMNS)], store.samples()[list(CLOUD_COLUMNS)]
             )
