@@ -164,7 +164,7 @@ def cloud_probability(band_names: tuple[str, ...], bands: np.ndarray, valid: np.
     """(rows, cols) float32 s2cloudless probability, NaN where no data. Raises DetectorError."""
     data = detector_input(band_names, bands, valid)
     try:
-        prob = _get_detector().get_cloud_probability_maps(data, num_threads=1)[0]
+        prob = _get_detector().get_cloud_probability_maps(data)[0]
     except Exception as error:  # noqa: BLE001 - any detector failure becomes one clear reason
         raise DetectorError(f"the cloud detector failed ({type(error).__name__})") from error
     return np.where(valid, prob, np.nan).astype(np.float32)
