@@ -490,16 +490,14 @@ def cloud_buttons(labelling: LabellingSession, verdict) -> None:
         return
     if labelling.include_flagged:
         left.button(
-            "Don't save the cloudy pixels",
+            "Don't save them",
             on_click=act,
             args=("exclude", labelling.index),
             icon=":material/undo:",
         )
     else:
         left.button(
-            "Include the cloudy pixel anyway"
-            if len(verdict.cloudy) == 1
-            else f"Include the {len(verdict.cloudy)} cloudy pixels anyway",
+            "Include them anyway",
             on_click=act,
             args=("include", labelling.index),
             icon=":material/add_task:",
