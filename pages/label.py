@@ -412,6 +412,7 @@ def show_current(labelling: LabellingSession) -> None:
         )
 
 
+ui.run_through_app()
 with ui.showing_errors():
     ui.storage_warning()
 resume_from_url()

@@ -81,3 +81,7 @@ def source_for(key: str, collection: str | None) -> ImageSource:
         return make_source(key, collection)
     credentials, origin = credentials_for(key)
     return make_source(key, collection, credentials, origin=origin)
+
+
+if __name__ == "__main__":  # opened as a page: a stray /source_picker link on a fresh server
+    ui.run_through_app()

@@ -30,6 +30,23 @@ def _store_for(url: str) -> Store:
     return Store(url)
 
 
+def run_through_app() -> None:
+    """Make sure this page runs inside ``app.py``'s navigation; call first in every page.
+
+    Streamlit 1.67 starts in its legacy mode when a folder named ``pages`` sits beside the
+    main script, and stays in it until some run calls ``st.navigation``. A first request
+    for ``/label`` or ``/dataset`` after a (re)start would then run the page file alone:
+    no page config, no name box, every module of ``pages/`` listed as a page. Here the page
+    switches the process out of that mode (what ``st.navigation`` itself does) and reruns,
+    so ``app.py`` runs and opens this same page (its ``url_path`` is the file's name).
+    """
+    from streamlit.runtime.pages_manager import PagesManager
+
+    if PagesManager.uses_pages_directory:
+        PagesManager.uses_pages_directory = False
+        st.rerun()
+
+
 def get_store() -> Store:
     """The label store of this process (one engine per URL): ``[connections.labels] url``
     in the secrets, else LABELLER_DATABASE_URL, else a SQLite file in the data folder."""
@@ -224,3 +241,7 @@ def reporting(source, show: Callable[[str], None]):
         return
     with hook(show):
         yield
+
+
+if __name__ == "__main__":  # opened as a page: a stray /ui link on a freshly started server
+    run_through_app()
