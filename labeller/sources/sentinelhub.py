@@ -481,7 +481,9 @@ class SentinelHubSource:
         report(0.0, f"Searching the {self.title} catalog…")
         features: list[dict] = []
         waiting = self.reporting(lambda text: report(_listing_fraction(len(features), self.page_size), text))
-        with waiting, self._errors("list the acquisitions"):
+
+        def list_all() -> None:
+            features.clear()
             search = self._catalog().search(
                 self.collection.id,
                 time=(day_range(start)[0], day_range(end)[1]),
@@ -494,6 +496,9 @@ class SentinelHubSource:
                 if len(features) % self.page_size == 0:
                     fraction = _listing_fraction(len(features), self.page_size)
                     report(fraction, f"Listed {len(features)} tiles…")
+
+        with waiting, self._errors("list the acquisitions"):
+            self._renewing_token(list_all)
         result = merge_features(features)
         report(1.0, f"{len(result)} acquisitions from {len(features)} tiles")
         if not result:
@@ -504,7 +509,9 @@ class SentinelHubSource:
         """One Process API request: every band, the data mask and the sun angles (and SCL)."""
         request = self.process_request(aoi, acquisition)
         with self._errors(f"fetch the image of {acquisition.time:%Y-%m-%d}"):
-            data = self._client().download(request.download_list, max_threads=1, decode_data=True)[0]
+            data = self._renewing_token(
+                lambda: self._client().download(request.download_list, max_threads=1, decode_data=True)[0]
+            )
             return scene_from(data, aoi, acquisition, self.collection)
 
     def process_request(self, aoi: AreaOfInterest, acquisition: Acquisition) -> SentinelHubRequest:
@@ -560,6 +567,20 @@ class SentinelHubSource:
             if self._session is None:
                 self._session = _Session(config=self._config)
             return self._session
+
+    def _renewing_token(self, call: Callable[[], Any]) -> Any:
+        """``call()``, once more with a fresh token if the API refused the one we hold (HTTP
+        401: expired early, revoked, or the server restarted). sentinelhub-py does not
+        re-authenticate by itself; a second refusal means the credentials are rejected."""
+        try:
+            return call()
+        except Exception as exc:
+            if _http_status(exc) != 401 or _request_url(exc) == self.service.token_url:
+                raise
+        self._notifier()("The server refused our access token; fetching a new one…")
+        with self._session_lock:
+            self._session = None
+        return call()
 
     def _client(self) -> _Client:
         return _Client(
@@ -769,6 +790,13 @@ def _http_status(exc: BaseException) -> int | None:
     if response is None:
         response = getattr(exc, "response", None)
     return getattr(response, "status_code", None) if response is not None else None
+
+
+def _request_url(exc: BaseException) -> str | None:
+    """The URL of the request that failed, where known (without its query)."""
+    request = getattr(getattr(exc, "request_exception", None), "request", None)
+    url = getattr(request, "url", None)
+    return url.split("?", 1)[0] if url else None
 
 
 def _server_message(exc: BaseException) -> str:

@@ -246,6 +246,7 @@ class FakeSentinelHub:
         self.bodies: dict[str, list[Any]] = {kind: [] for kind in KINDS}
         self._faults: dict[str, list[Fault]] = {kind: [] for kind in KINDS}
         self._tokens: set[str] = set()
+        self._refuse_tokens = False
         self._lock = threading.Lock()
         self._stopping = threading.Event()
         self._server = ThreadingHTTPServer((host, port), _Handler)
@@ -307,6 +308,13 @@ class FakeSentinelHub:
         with self._lock:
             self._faults[kind].extend(faults)
 
+    def revoke_tokens(self, forever: bool = False) -> None:
+        """Forget every token issued so far (as a restarted service does); ``forever``: also
+        refuse every token issued from now on (e.g. a client deleted in the dashboard)."""
+        with self._lock:
+            self._tokens.clear()
+            self._refuse_tokens = forever
+
     def reset(self) -> None:
         with self._lock:
             self.counts.clear()
@@ -348,7 +356,7 @@ class FakeSentinelHub:
     def authorised(self, header: str | None) -> bool:
         token = (header or "").removeprefix("Bearer ").strip()
         with self._lock:
-            return token in self._tokens
+            return token in self._tokens and not self._refuse_tokens
 
     # --- catalog ----------------------------------------------------------------------------
 
