@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import date, timedelta
+from functools import partial
 
 import streamlit as st
 
@@ -15,6 +16,7 @@ from pages import source_picker, ui
 from pages.aoi_map import aoi_map, aoi_outline
 
 SESSION = "labelling"
+SCROLL_TOP = "_scroll_to_top"
 BBOX_KEYS = ("min_lon", "min_lat", "max_lon", "max_lat")
 BBOX_LABELS = ("Min lon (west)", "Min lat (south)", "Max lon (east)", "Max lat (north)")
 DEFAULT_BBOX = (14.5514, 45.8659, 14.5642, 45.8750)  # 1 km near Ljubljana: forest, meadows, houses
@@ -181,7 +183,9 @@ def start_campaign(aoi: AreaOfInterest) -> None:
 
     try:
         with ui.reporting(source, lambda text: bar.progress(shown["fraction"], text=text)):
-            labelling = LabellingSession.start(ui.get_store(), source, spec, progress, **loop_options())
+            labelling = LabellingSession.start(
+                ui.get_store(), source, spec, ui.on_this_thread(progress), **loop_options()
+            )
     finally:
         bar.empty()
     open_session(labelling)
@@ -190,6 +194,7 @@ def start_campaign(aoi: AreaOfInterest) -> None:
 
 def open_session(labelling: LabellingSession) -> None:
     st.session_state[SESSION] = labelling
+    st.session_state[SCROLL_TOP] = True  # the loop opens at its top, not the form's scroll position
     st.query_params["campaign"] = str(labelling.campaign.id)
 
 
@@ -241,14 +246,23 @@ def fill_form(spec: CampaignSpec) -> None:
 # --- the loop -------------------------------------------------------------------------------
 
 
+STALE_CLICK = "That click was on the previous image, so it was ignored: the next image is loading."
+
+
 @ui.callback
-def on_image_click() -> None:
+def on_image_click(acquisition_id: str) -> None:
+    """A click on the image shown for ``acquisition_id``. Ignored when another image is
+    current by now (the old one stays on screen while the next one loads)."""
     click = st.session_state.get(IMAGE_KEY)
     labelling = session()
-    if click and labelling and not labelling.finished:
-        refused = labelling.click(click["x"], click["y"], click["width"], click["height"])
-        if refused:
-            ui.flash(refused, "info")
+    if not click or labelling is None or labelling.finished:
+        return
+    if labelling.current.id != acquisition_id:
+        ui.flash(STALE_CLICK, "info")
+        return
+    refused = labelling.click(click["x"], click["y"], click["width"], click["height"])
+    if refused:
+        ui.flash(refused, "info")
 
 
 @ui.callback
@@ -297,7 +311,9 @@ def labelling_loop() -> None:
     if labelling is None:  # "Change set-up" ended the session: the whole page changes
         st.rerun(scope="app")
     labelling.labeller = ui.current_labeller()
-    ui.show_flashes()
+    if st.session_state.pop(SCROLL_TOP, False):
+        ui.scroll_to_top()
+    ui.show_flashes(toast=True)
     progress = labelling.progress()
     st.progress(
         progress.fraction,
@@ -305,8 +321,9 @@ def labelling_loop() -> None:
         f"{plural(progress.pixels_saved, 'pixel')} saved",
     )
     image_col, controls = st.columns([3, 1])
+    ready = not labelling.finished and labelling.loader.is_ready(labelling.current)
     with controls:
-        nav_buttons(labelling)
+        nav_buttons(labelling, ready)
     with image_col:
         if labelling.finished:
             st.success(
@@ -314,17 +331,18 @@ def labelling_loop() -> None:
                 "Go Back to revise one, or open the Dataset page."
             )
             return
-        show_current(labelling)
+        show_current(labelling, ready)
 
 
-def nav_buttons(labelling: LabellingSession) -> None:
+def nav_buttons(labelling: LabellingSession, ready: bool) -> None:
+    """The loop's controls; Save & next only once the image is there (``ready``)."""
     finished = labelling.finished
     st.caption("Click a pixel to select it, click again to deselect.")
     st.button(
         "Save & next",
         type="primary",
         use_container_width=True,
-        disabled=finished,
+        disabled=finished or not ready,
         on_click=act,
         args=("save", labelling.index),
         help="Store the selected pixels' spectra for this image",
@@ -369,25 +387,27 @@ def nav_buttons(labelling: LabellingSession) -> None:
 
 
 def load_scene(labelling: LabellingSession):
-    """The current scene, showing waits (rate limit, retries) while it loads. On failure: the
-    reason, a Retry button, and Skip still works; the selection is kept."""
-    waiting = st.empty()
-    if not labelling.loader.is_ready(labelling.current):
-        # Maybe behind a background fetch that is itself waiting on the server (e.g. a 429).
-        waiting.info("Fetching this image from the source…", icon=":material/hourglass:")
+    """The current scene, showing the fetch's waits and retries (e.g. a rate limit) while it
+    loads, also when a background fetch is the one under way. On failure: the reason, a
+    Retry button, and Skip still works; the selection is kept."""
+    ui.wait_for_fetch(labelling.loader.start(labelling.current))
     try:
-        with ui.reporting(labelling.source, lambda text: waiting.info(text, icon=":material/hourglass:")):
-            scene = labelling.scene()
+        return labelling.scene()
     except LabellerError as error:
-        waiting.error(f"{error} Your selection is kept.", icon=":material/warning:")
+        st.error(f"{error} Your selection is kept.", icon=":material/warning:")
         if getattr(error, "retryable", True):
-            st.button("Retry", on_click=lambda: None)
+            st.button("Retry", on_click=retry_current)
         return None
-    waiting.empty()
-    return scene
 
 
-def show_current(labelling: LabellingSession) -> None:
+@ui.callback
+def retry_current() -> None:
+    labelling = session()
+    if labelling is not None and not labelling.finished:
+        labelling.loader.retry(labelling.current)
+
+
+def show_current(labelling: LabellingSession, ready: bool) -> None:
     acquisition = labelling.current
     cloud = "unknown" if acquisition.cloud_cover is None else f"{acquisition.cloud_cover:.0f} %"
     status = review_text(labelling.review_of(acquisition), "not reviewed yet")
@@ -395,6 +415,8 @@ def show_current(labelling: LabellingSession) -> None:
         scene = load_scene(labelling)
         if scene is None:
             return
+        if not ready:  # the controls were drawn without the image: draw them again, enabled
+            ui.rerun_here()
         selected, usable = len(labelling.selection), len(labelling.selectable())
         note = "" if usable == selected else f" ({selected - usable} without data here, not saved)"
         st.markdown(
@@ -408,7 +430,7 @@ def show_current(labelling: LabellingSession) -> None:
         ui.clickable_image(
             labelling.image(st.session_state.get("composite", render.DEFAULT_COMPOSITE)),
             key=IMAGE_KEY,
-            on_click=on_image_click,
+            on_click=partial(on_image_click, acquisition.id),
         )
 
 
