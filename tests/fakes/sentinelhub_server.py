@@ -116,6 +116,11 @@ class Fault:
     """Seconds to wait before answering (beyond the client timeout: a timeout)."""
     truncate: bool = False
     """Answer normally, but with only the first half of the body."""
+    drop: bool = False
+    """Close the connection without any answer, as a dead or restarting server does."""
+    day: str | None = None
+    """Only for process requests of this UTC day (``YYYY-MM-DD``, the start of the request's
+    time range): a fault for one image while the others are answered normally."""
 
     @classmethod
     def error(cls, status: int, message: str = "Invalid request", **kw: Any) -> Fault:
@@ -145,6 +150,10 @@ class Fault:
             },
             headers={"Retry-After": str(int(retry_after_ms))},
         )
+
+    @classmethod
+    def dead(cls) -> Fault:
+        return cls(drop=True)
 
     @classmethod
     def slow(cls, seconds: float) -> Fault:
@@ -247,6 +256,7 @@ class FakeSentinelHub:
         self._faults: dict[str, list[Fault]] = {kind: [] for kind in KINDS}
         self._tokens: set[str] = set()
         self._refuse_tokens = False
+        self._process_days: list[str] = []
         self._lock = threading.Lock()
         self._stopping = threading.Event()
         self._server = ThreadingHTTPServer((host, port), _Handler)
@@ -319,6 +329,7 @@ class FakeSentinelHub:
         with self._lock:
             self.counts.clear()
             self.path_counts.clear()
+            self._process_days.clear()
             for kind in KINDS:
                 self.bodies[kind].clear()
                 self._faults[kind].clear()
@@ -327,9 +338,19 @@ class FakeSentinelHub:
         with self._lock:
             return {"by_kind": dict(self.counts), "by_path": dict(self.path_counts)}
 
-    def _next_fault(self, kind: str) -> Fault | None:
+    def _next_fault(self, kind: str, day: str | None = None) -> Fault | None:
+        """The first queued fault of ``kind`` for this request (``day``: a process request's)."""
         with self._lock:
-            return self._faults[kind].pop(0) if self._faults[kind] else None
+            queue = self._faults[kind]
+            for i, fault in enumerate(queue):
+                if fault.day is None or fault.day == day:
+                    return queue.pop(i)
+            return None
+
+    def process_counts(self) -> Counter[str]:
+        """Process requests per UTC day asked for (each fault and retry counted)."""
+        with self._lock:
+            return Counter(self._process_days)
 
     # --- token ----------------------------------------------------------------------------
 
@@ -547,6 +568,14 @@ def _jwt_like(client_id: str, expires_in: int) -> str:
     return f"eyJhbGciOiJub25lIn0.{encoded}.fake"
 
 
+def _day_of(raw: bytes) -> str | None:
+    """The UTC day a process request asks for (its time range's start), or None."""
+    try:
+        return json.loads(raw)["input"]["data"][0]["dataFilter"]["timeRange"]["from"][:10]
+    except (ValueError, KeyError, IndexError, TypeError):
+        return None
+
+
 def _parse_time(value: str) -> datetime:
     parsed = datetime.fromisoformat(value.replace("Z", "+00:00"))
     return parsed if parsed.tzinfo else parsed.replace(tzinfo=UTC)
@@ -700,12 +729,18 @@ class _Handler(BaseHTTPRequestHandler):
         )
         if kind is None:
             return self._send_json(404, {"error": {"status": 404, "reason": "Not Found", "message": path}})
+        day = _day_of(raw) if kind == "process" else None
         with self.fake._lock:
             self.fake.counts[kind] += 1
             self.fake.path_counts[path] += 1
-        fault = self.fake._next_fault(kind)
+            if day is not None:
+                self.fake._process_days.append(day)
+        fault = self.fake._next_fault(kind, day)
         delay = (fault.delay if fault else 0.0) + (self.fake.process_delay if kind == "process" else 0.0)
         if delay and self.fake._stopping.wait(delay):
+            return
+        if fault is not None and fault.drop:
+            self.close_connection = True
             return
         if fault is not None and fault.status is not None:
             return self._send_fault(fault)
