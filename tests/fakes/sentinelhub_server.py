@@ -137,7 +137,7 @@ class Fault:
         return cls(status=status, body=body, **kw)
 
     @classmethod
-    def rate_limited(cls, retry_after_ms: int = 100) -> Fault:
+    def rate_limited(cls, retry_after_ms: int = 100, **kw: Any) -> Fault:
         return cls(
             status=429,
             body={
@@ -149,6 +149,7 @@ class Fault:
                 }
             },
             headers={"Retry-After": str(int(retry_after_ms))},
+            **kw,
         )
 
     @classmethod
