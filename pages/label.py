@@ -246,13 +246,18 @@ def fill_form(spec: CampaignSpec) -> None:
 # --- the loop -------------------------------------------------------------------------------
 
 
-STALE_CLICK = "That click was on the previous image, so it was ignored: the next image is loading."
+STALE_CLICK = (
+    "That click was on the previous image, still shown while this one loaded, so it was ignored. "
+    "Click again on this image."
+)
 
 
 @ui.callback
 def on_image_click(acquisition_id: str) -> None:
     """A click on the image shown for ``acquisition_id``. Ignored when another image is
-    current by now (the old one stays on screen while the next one loads)."""
+    current by now: the old one stays on screen (faded) while the next one loads, and a
+    click on it reaches us once the fragment's run that waits for the next one ends
+    (Streamlit does not interrupt a fragment for its own widgets)."""
     click = st.session_state.get(IMAGE_KEY)
     labelling = session()
     if not click or labelling is None or labelling.finished:

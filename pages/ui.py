@@ -89,12 +89,12 @@ def flash(text: str, kind: str = "error") -> None:
 
 
 def show_flashes(toast: bool = False) -> None:
-    """Show the queued messages; ``toast`` also pops each up in the window's corner, for
-    pages whose messages may sit outside the viewport (the labelling loop)."""
+    """Show the queued messages; ``toast`` also pops errors up in the window's corner, for
+    pages where they may sit outside the viewport (the labelling loop)."""
     for kind, text in st.session_state.pop(MESSAGE_KEY, []):
         icon = ":material/warning:" if kind == "error" else ":material/info:"
         getattr(st, kind)(text, icon=icon)
-        if toast:
+        if toast and kind == "error":
             st.toast(text, icon=icon)
 
 
