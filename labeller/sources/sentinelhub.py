@@ -572,6 +572,7 @@ class SentinelHubSource:
         """``call()``, once more with a fresh token if the API refused the one we hold (HTTP
         401: expired early, revoked, or the server restarted). sentinelhub-py does not
         re-authenticate by itself; a second refusal means the credentials are rejected."""
+        refused = self._oauth_session()
         try:
             return call()
         except Exception as exc:
@@ -579,7 +580,8 @@ class SentinelHubSource:
                 raise
         self._notifier()("The server refused our access token; fetching a new one…")
         with self._session_lock:
-            self._session = None
+            if self._session is refused:  # not renewed meanwhile by another fetch
+                self._session = None
         return call()
 
     def _client(self) -> _Client:

@@ -25,6 +25,7 @@ from tests.browser.helpers import (
     expect_text,
     open_app,
     selected,
+    wait_idle,
 )
 from tests.fakes.fixtures import CLIENT_ID, SECRET
 from tests.fakes.sentinelhub_server import FakeSentinelHub, Fault
@@ -177,3 +178,49 @@ def test_connection_result_in_view_and_typed_secret_cleared(app, page, fake_sh):
     click_button(page, "Test connection")
     expect(page.get_by_test_id("stToast").filter(has_text="typed in this session")).to_be_visible()
     assert SECRET not in app.log()
+
+
+def test_a_failed_image_is_not_fetched_again_until_retry(app, page, fake_sh):
+    first = days_listed(fake_sh)[0]
+    fake_sh.inject("process", *[Fault.error(500, "boom", day=first)] * 3)
+    open_app(page, app.url)
+    press_start(page)
+    error = expect_text(page, "failed (HTTP 500)", timeout=LOAD_TIMEOUT_MS)
+    in_viewport(error)
+    expect_text(page, "Your selection is kept")
+    expect(page.get_by_role("button", name="Save & next", exact=True)).to_be_disabled()
+    page.screenshot(path=f"{SHOTS}/fetch-failed-retry.png")
+    assert fake_sh.process_counts()[first] == 3, "one fetch: max_attempts requests"
+
+    # Reruns (another view, twice) ask nothing of the server.
+    for view in ("False colour", "True colour"):
+        page.get_by_test_id("stRadio").get_by_text(re.compile(rf"^{view}")).click()
+        expect(
+            page.get_by_test_id("stRadio").get_by_role("radio", name=re.compile(rf"^{view}"))
+        ).to_be_checked()
+        expect_text(page, "failed (HTTP 500)")
+    assert fake_sh.process_counts()[first] == 3, "a rerun fetched the failed image again"
+
+    click_button(page, "Retry")
+    expect_text(page, selected(0), timeout=LOAD_TIMEOUT_MS)
+    assert fake_sh.process_counts()[first] == 4, "Retry: one request, which succeeded"
+    expect_no_exception(page)
+    assert NO_CONTEXT not in app.log()
+
+
+def test_a_revoked_token_is_renewed_without_a_word_about_credentials(app, page, fake_sh):
+    open_app(page, app.url)
+    press_start(page)
+    expect_text(page, selected(0), timeout=LOAD_TIMEOUT_MS)
+    assert fake_sh.counts["token"] == 1
+    fake_sh.revoke_tokens()  # as a restarted service does
+    fourth = days_listed(fake_sh)[3]
+    wait_idle(page)
+    jump = page.get_by_test_id("stSelectbox").filter(has=page.get_by_text("Jump to", exact=True))
+    jump.first.click()
+    page.get_by_role("option", name=re.compile(rf"^4\. {fourth}")).click()
+    expect_text(page, re.compile(rf"{fourth} \d\d:\d\d UTC"), timeout=LOAD_TIMEOUT_MS)
+    expect_text(page, selected(0))
+    expect(page.get_by_text("rejected the credentials")).to_have_count(0)
+    assert fake_sh.counts["token"] == 2, "one new token"
+    assert fake_sh.process_counts()[fourth] == 2, "refused once, then fetched with the new token"
