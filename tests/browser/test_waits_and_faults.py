@@ -224,3 +224,41 @@ def test_a_revoked_token_is_renewed_without_a_word_about_credentials(app, page, 
     expect(page.get_by_text("rejected the credentials")).to_have_count(0)
     assert fake_sh.counts["token"] == 2, "one new token"
     assert fake_sh.process_counts()[fourth] == 2, "refused once, then fetched with the new token"
+
+
+def test_listing_wait_shows_beside_start(app, page, fake_sh):
+    fake_sh.inject("catalog", Fault.rate_limited(2500))
+    open_app(page, app.url)
+    press_start(page)
+    wait = expect_text(page, "HTTP 429", timeout=LOAD_TIMEOUT_MS)
+    in_viewport(wait)  # the progress bar under the Start button, where the user is looking
+    page.screenshot(path=f"{SHOTS}/wait-429-listing.png")
+    expect_text(page, selected(0), timeout=LOAD_TIMEOUT_MS)
+    assert fake_sh.counts["catalog"] == 2
+    assert NO_CONTEXT not in app.log()
+
+
+def test_a_refused_save_is_said_in_view(app, page, browser, fake_sh):
+    """Another session reviewed the image meanwhile: Save & next is refused, and the message
+    pops up in the window (the copy at the top of the loop may be scrolled away)."""
+    open_app(page, app.url)
+    press_start(page)
+    expect_text(page, selected(0), timeout=LOAD_TIMEOUT_MS)
+    other = browser.new_context(viewport=LAPTOP, service_workers="block")
+    other.route(NOT_LOOPBACK, offline)
+    try:
+        second = other.new_page()
+        assert "campaign=" in page.url
+        second.goto(page.url)  # the same campaign, from its address
+        expect_text(second, selected(0), timeout=LOAD_TIMEOUT_MS)
+        click_button(second, "Skip (overcast)")
+        expect_text(second, re.compile(r"1 of \d+ reviewed"))
+    finally:
+        other.close()
+    page.mouse.wheel(0, 400)  # scrolled down a little, as after looking at the image's bottom
+    page.get_by_role("button", name="Save & next", exact=True).click()
+    toast = page.get_by_test_id("stToast").filter(has_text="another session")
+    expect(toast).to_be_visible()
+    in_viewport(toast)
+    page.screenshot(path=f"{SHOTS}/refused-save-toast.png")
+    expect_no_exception(page)
