@@ -281,9 +281,13 @@ class _RedactSecrets(logging.Filter):
         return True
 
 
-for _name in ("requests_oauthlib.oauth2_session", "requests_oauthlib.oauth2_auth"):
-    if not any(isinstance(f, _RedactSecrets) for f in logging.getLogger(_name).filters):
-        logging.getLogger(_name).addFilter(_RedactSecrets())
+def install_redaction() -> None:
+    """Keep secrets out of requests-oauthlib's DEBUG logs (idempotent). Called by every
+    source when it is made, rather than as a side effect of importing this module."""
+    for name in ("requests_oauthlib.oauth2_session", "requests_oauthlib.oauth2_auth"):
+        logger = logging.getLogger(name)
+        if not any(isinstance(f, _RedactSecrets) for f in logger.filters):
+            logger.addFilter(_RedactSecrets())
 
 
 # --- sentinelhub-py pieces ------------------------------------------------------------
@@ -397,6 +401,7 @@ class SentinelHubSource:
             whenever the source waits for the server or retries; see also ``reporting``.
         :param origin: where the credentials came from, for messages (e.g. "secrets [cdse]").
         """
+        install_redaction()
         if collection.id not in _DATA_COLLECTIONS:
             raise ValueError(f"unsupported collection {collection.id!r}")
         if not credentials.complete:
