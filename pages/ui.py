@@ -44,9 +44,11 @@ def run_through_app() -> None:
     """
     import runpy
 
-    from streamlit.runtime.pages_manager import PagesManager
-    from streamlit.runtime.scriptrunner import get_script_run_ctx
-
+    try:  # Streamlit internals (pinned 1.67): without them there is no legacy mode to leave
+        from streamlit.runtime.pages_manager import PagesManager
+        from streamlit.runtime.scriptrunner import get_script_run_ctx
+    except ImportError:
+        return
     ctx = get_script_run_ctx()
     if not PagesManager.uses_pages_directory or ctx is None:
         return
