@@ -147,34 +147,36 @@ class SceneLoader:
             self._failed.pop(acquisition.id, None)
 
     def _run(self, fetch: Fetch) -> None:
-        acquisition = fetch.acquisition
         try:
             with reporting(self.source, fetch.status.set):
-                scene = self._load(acquisition)
-        except Exception as error:  # noqa: BLE001 - kept for the page, which shows it
-            log.info("fetch of %s failed: %s", acquisition.id, type(error).__name__)
-            with self._lock:
-                self._failed[acquisition.id] = error
-                self._pending.pop(acquisition.id, None)
+                scene = self._load(fetch.acquisition)
+        except Exception as error:  # noqa: BLE001 - kept (see _load) and shown by the page
+            log.info("fetch of %s failed: %s", fetch.acquisition.id, type(error).__name__)
             fetch.future.set_exception(error)
-            return
-        with self._lock:
-            self._remember(acquisition.id, scene)
-            self._pending.pop(acquisition.id, None)
-        fetch.future.set_result(scene)
+        else:
+            fetch.future.set_result(scene)
 
     def _load(self, acquisition: Acquisition) -> Scene:
-        key = scene_key(self.source.cache_id, self.aoi, acquisition) if self.cache else None
-        scene = self.cache.get(key) if key else None
-        if scene is None:
-            scene = self.source.scene(self.aoi, acquisition)
-            if key:
-                self.cache.put(key, scene)
-        return scene
+        try:
+            key = scene_key(self.source.cache_id, self.aoi, acquisition) if self.cache else None
+            scene = self.cache.get(key) if key else None
+            if scene is None:
+                scene = self.source.scene(self.aoi, acquisition)
+                if key:
+                    self.cache.put(key, scene)
+            self._remember(acquisition.id, scene)
+            return scene
+        except Exception as error:
+            with self._lock:
+                self._failed[acquisition.id] = error  # before it stops being pending: no refetch
+            raise
+        finally:
+            with self._lock:
+                self._pending.pop(acquisition.id, None)
 
     def _remember(self, acquisition_id: str, scene: Scene) -> None:
-        """Keep a scene in memory (caller holds the lock)."""
-        self._memory[acquisition_id] = scene
-        self._memory.move_to_end(acquisition_id)
-        while len(self._memory) > self.keep:
-            self._memory.popitem(last=False)
+        with self._lock:
+            self._memory[acquisition_id] = scene
+            self._memory.move_to_end(acquisition_id)
+            while len(self._memory) > self.keep:
+                self._memory.popitem(last=False)
