@@ -316,8 +316,6 @@ def labelling_loop() -> None:
     if labelling is None:  # "Change set-up" ended the session: the whole page changes
         st.rerun(scope="app")
     labelling.labeller = ui.current_labeller()
-    if st.session_state.pop(SCROLL_TOP, False):
-        ui.scroll_to_top()
     ui.show_flashes(toast=True)
     progress = labelling.progress()
     st.progress(
@@ -447,4 +445,7 @@ if session() is None:
     with ui.showing_errors():
         setup_form()
 else:
+    if st.session_state.pop(SCROLL_TOP, False):
+        with st.sidebar:  # (last in the sidebar: no element of the page moves when it goes)
+            ui.scroll_to_top()
     labelling_loop()

@@ -194,6 +194,7 @@ def test_a_failed_image_is_not_fetched_again_until_retry(app, page, fake_sh):
 
     # Reruns (another view, twice) ask nothing of the server.
     for view in ("False colour", "True colour"):
+        wait_idle(page)
         page.get_by_test_id("stRadio").get_by_text(re.compile(rf"^{view}")).click()
         expect(
             page.get_by_test_id("stRadio").get_by_role("radio", name=re.compile(rf"^{view}"))
