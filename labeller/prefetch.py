@@ -18,9 +18,7 @@ import logging
 import threading
 import time
 from collections import OrderedDict
-from collections.abc import Callable
 from concurrent.futures import Future, ThreadPoolExecutor
-from contextlib import nullcontext
 
 from labeller.aoi import AreaOfInterest
 from labeller.scene_cache import SceneCache, scene_key
@@ -72,13 +70,6 @@ class Fetch:
         except TimeoutError:
             return False
         return True
-
-
-def reporting(source: ImageSource, callback: Callable[[str], None]):
-    """A context in which ``source`` reports this thread's waits and retries to ``callback``,
-    for sources that report them (Sentinel Hub, CDSE); nothing for the others."""
-    hook = getattr(source, "reporting", None)
-    return hook(callback) if hook is not None else nullcontext()
 
 
 class SceneLoader:
@@ -148,7 +139,7 @@ class SceneLoader:
 
     def _run(self, fetch: Fetch) -> None:
         try:
-            with reporting(self.source, fetch.status.set):
+            with self.source.reporting(fetch.status.set):
                 scene = self._load(fetch.acquisition)
         except Exception as error:  # noqa: BLE001 - kept (see _load) and shown by the page
             log.info("fetch of %s failed: %s", fetch.acquisition.id, type(error).__name__)

@@ -398,7 +398,7 @@ def load_scene(labelling: LabellingSession):
         return labelling.scene()
     except LabellerError as error:
         st.error(f"{error} Your selection is kept.", icon=":material/warning:")
-        if getattr(error, "retryable", True):
+        if error.retryable:
             st.button("Retry", on_click=retry_current)
         return None
 

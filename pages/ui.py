@@ -17,6 +17,7 @@ import streamlit as st
 
 from labeller.errors import LabellerError
 from labeller.settings import Settings
+from labeller.sources import ImageSource
 from labeller.store import Store
 
 log = logging.getLogger("labeller")
@@ -301,12 +302,10 @@ def on_this_thread(show: Callable[..., None]) -> Callable[..., None]:
 
 
 @contextmanager
-def reporting(source, show: Callable[[str], None]):
+def reporting(source: ImageSource, show: Callable[[str], None]):
     """Show a source's waits and retries (e.g. "rate limited, retrying in 3 s") that happen
-    in this thread while the block runs, for sources that report them."""
-    from labeller.prefetch import reporting as source_reporting
-
-    with source_reporting(source, on_this_thread(show)):
+    in this thread while the block runs (see ``on_this_thread``)."""
+    with source.reporting(on_this_thread(show)):
         yield
 
 

@@ -51,7 +51,7 @@ from labeller.aoi import MAX_SIDE_PX, PIXEL_SIZE_M, AreaOfInterest, utm_epsg
 from labeller.bands import L1C
 from labeller.errors import NoAcquisitionsError, SourceError
 from labeller.sources import demo_spectra as sp
-from labeller.sources.base import Acquisition, Progress, Scene
+from labeller.sources.base import Acquisition, LocalSource, Progress, Scene
 
 
 class LandCover(IntEnum):
@@ -784,7 +784,7 @@ def cell_cloud_cover(cell: Cell, ks: np.ndarray) -> np.ndarray:
     return result
 
 
-class DemoSource:
+class DemoSource(LocalSource):
     """Synthetic, deterministic Sentinel-2 Level-1C acquisitions; works offline."""
 
     key = "demo"
