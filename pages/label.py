@@ -7,20 +7,32 @@ from functools import partial
 
 import streamlit as st
 
-from labeller import render
-from labeller.aoi import AreaOfInterest, bbox_of_geojson, map_zoom
-from labeller.campaign import CampaignSpec
+from labeller import views
+from labeller.aoi import (
+    BBOX_FIELDS,
+    AreaOfInterest,
+    bbox_of_geojson,
+    coverage_warning,
+    format_degrees,
+    map_zoom,
+    parse_bbox,
+)
+from labeller.campaign import CampaignSpec, parse_campaign_id
 from labeller.errors import LabellerError
+from labeller.identity import new_session_token, session_token
 from labeller.labelling import LabellingSession
-from pages import source_picker, ui
+from pages import insight, source_picker, ui, view_controls
 from pages.aoi_map import aoi_map, aoi_outline
 
 SESSION = "labelling"
 SCROLL_TOP = "_scroll_to_top"
 BBOX_KEYS = ("min_lon", "min_lat", "max_lon", "max_lat")
-BBOX_LABELS = ("Min lon (west)", "Min lat (south)", "Max lon (east)", "Max lat (north)")
+BBOX_LABELS = BBOX_FIELDS
 DEFAULT_BBOX = (14.5514, 45.8659, 14.5642, 45.8750)  # 1 km near Ljubljana: forest, meadows, houses
-MAP_KEY, IMAGE_KEY = "aoi_map", "image"
+MAP_KEY, IMAGE_KEY, DISPLAY_KEY, CLICKS_TAKEN = "aoi_map", "image", "_display", "_clicks_taken"
+# Keys of the loop's buttons (C and R are Streamlit's own); V and Shift+V step the view.
+SHORTCUTS = {"save": "S", "skip": "K", "back": "B", "clear": "X"}
+KEYS_HELP = "Keys: **S** save & next · **K** skip · **B** back · **X** clear · **V** / **Shift+V** view"
 FIRST_DATE = date(2015, 6, 23)  # Sentinel-2A's launch: no image is older
 
 
@@ -56,7 +68,7 @@ def sync_drawn_bbox() -> None:
         ui.flash(ui.message_for(error))
         return
     for key, value in zip(BBOX_KEYS, bbox, strict=True):
-        st.session_state[key] = round(value, 6)
+        st.session_state[key] = format_degrees(round(value, 6))  # 6 decimals: about 0.1 m
 
 
 def aoi_inputs() -> AreaOfInterest | None:
@@ -67,18 +79,21 @@ def aoi_inputs() -> AreaOfInterest | None:
         st.markdown("**Area of interest** (WGS84 degrees). Draw a rectangle on the map or type:")
         a, b = st.columns(2)
         for col, key, label in zip((a, b, a, b), BBOX_KEYS, BBOX_LABELS, strict=True):
-            col.number_input(label, key=key, format="%.6f", step=0.001)
+            col.text_input(label, key=key, help="Decimal degrees, WGS84, e.g. 14.5514")
         aoi, problem = None, None
         try:
-            aoi = AreaOfInterest(*typed_bbox())
+            aoi = AreaOfInterest(*parse_bbox(typed_bbox()))
         except Exception as error:  # noqa: BLE001 - any bad box gets a message
             problem = ui.message_for(error)
         if aoi is not None:
             st.success(f"Grid: {aoi.describe()}", icon=":material/straighten:")
+            outside = coverage_warning(aoi)
+            if outside:
+                st.warning(outside, icon=":material/public_off:")
         else:
             st.error(problem, icon=":material/warning:")
     with map_col:
-        bbox = typed_bbox() if aoi is not None else DEFAULT_BBOX
+        bbox = aoi.bbox if aoi is not None else DEFAULT_BBOX
         ui.drawing_map(
             aoi_map(),
             key=MAP_KEY,
@@ -89,13 +104,22 @@ def aoi_inputs() -> AreaOfInterest | None:
     return aoi
 
 
+DRAFT_PARAM = "s"  # query parameter: this browser session's draft token (its unsaved selection)
+
+
+def draft_token() -> str:
+    """This browser session's draft token: from the page address (so a reload finds its own
+    unsaved selection), else a new one."""
+    return session_token(st.query_params.get(DRAFT_PARAM)) or new_session_token()
+
+
 def loop_options() -> dict:
-    """Scene cache and prefetch settings for a labelling session."""
-    return {"cache": ui.scene_cache(), "prefetch": ui.app_settings().prefetch}
+    """Scene cache, prefetch settings and draft token for a labelling session."""
+    return {"cache": ui.scene_cache(), "prefetch": ui.app_settings().prefetch, "draft_token": draft_token()}
 
 
 def form_defaults() -> dict:
-    return dict(zip(BBOX_KEYS, DEFAULT_BBOX, strict=True)) | {
+    return dict(zip(BBOX_KEYS, map(format_degrees, DEFAULT_BBOX), strict=True)) | {
         "source": None,  # chosen by source_picker.default_source()
         "collection": None,
         "label_value": "1",
@@ -196,6 +220,7 @@ def open_session(labelling: LabellingSession) -> None:
     st.session_state[SESSION] = labelling
     st.session_state[SCROLL_TOP] = True  # the loop opens at its top, not the form's scroll position
     st.query_params["campaign"] = str(labelling.campaign.id)
+    st.query_params[DRAFT_PARAM] = labelling.draft_token
 
 
 def resume_from_url() -> None:
@@ -203,9 +228,15 @@ def resume_from_url() -> None:
     campaign_id = st.query_params.get("campaign")
     if session() is not None or not campaign_id:
         return
+    try:
+        number = parse_campaign_id(campaign_id)
+    except LabellerError as error:
+        del st.query_params["campaign"]
+        st.warning(str(error), icon=":material/link_off:")
+        return
     with ui.showing_errors(), st.spinner("Resuming your campaign…"):
         store = ui.get_store()
-        record = store.campaign(int(campaign_id)) if campaign_id.isdigit() else None
+        record = store.campaign(number)
         if record is None:
             del st.query_params["campaign"]
             st.warning(f"Campaign {campaign_id} no longer exists; set up a new one.")
@@ -229,7 +260,7 @@ def resume_from_url() -> None:
 
 def fill_form(spec: CampaignSpec) -> None:
     """Put a campaign's settings into the set-up form."""
-    values = dict(zip(BBOX_KEYS, spec.aoi.bbox, strict=True)) | {
+    values = dict(zip(BBOX_KEYS, map(format_degrees, spec.aoi.bbox), strict=True)) | {
         "label_value": f"{spec.label_value:g}",
         "label_name": spec.label_name,
         "notes": spec.notes,
@@ -260,6 +291,7 @@ def on_image_click(acquisition_id: str) -> None:
     (Streamlit does not interrupt a fragment for its own widgets)."""
     click = st.session_state.get(IMAGE_KEY)
     labelling = session()
+    st.session_state[CLICKS_TAKEN] = st.session_state.get(CLICKS_TAKEN, 0) + 1  # taken, even if refused
     if not click or labelling is None or labelling.finished:
         return
     if labelling.current.id != acquisition_id:
@@ -310,20 +342,20 @@ def acquisition_label(labelling: LabellingSession, i: int) -> str:
     return f"{i + 1}. {acquisition.time:%Y-%m-%d}{cloud} · {state}"
 
 
-@st.fragment
 def labelling_loop() -> None:
+    """The loop's page. A button or the date list reruns it all; a click on the image reruns
+    only ``click_area`` (the count and the image), which is what keeps clicks fast."""
     labelling = session()
-    if labelling is None:  # "Change set-up" ended the session: the whole page changes
-        st.rerun(scope="app")
     labelling.labeller = ui.current_labeller()
     ui.show_flashes(toast=True)
+    ui.click_queue()
     progress = labelling.progress()
     st.progress(
         progress.fraction,
         text=f"{progress.reviewed} of {progress.total} reviewed, "
         f"{plural(progress.pixels_saved, 'pixel')} saved",
     )
-    image_col, controls = st.columns([3, 1])
+    image_col, controls = st.columns([4, 1])
     ready = not labelling.finished and labelling.loader.is_ready(labelling.current)
     with controls:
         nav_buttons(labelling, ready)
@@ -345,6 +377,7 @@ def nav_buttons(labelling: LabellingSession, ready: bool) -> None:
         "Save & next",
         type="primary",
         use_container_width=True,
+        shortcut=SHORTCUTS["save"],
         disabled=finished or not ready,
         on_click=act,
         args=("save", labelling.index),
@@ -353,6 +386,7 @@ def nav_buttons(labelling: LabellingSession, ready: bool) -> None:
     st.button(
         "Skip (overcast)",
         use_container_width=True,
+        shortcut=SHORTCUTS["skip"],
         disabled=finished,
         on_click=act,
         args=("skip", labelling.index),
@@ -360,6 +394,7 @@ def nav_buttons(labelling: LabellingSession, ready: bool) -> None:
     st.button(
         "Back",
         use_container_width=True,
+        shortcut=SHORTCUTS["back"],
         disabled=labelling.index == 0,
         on_click=act,
         args=("back", labelling.index),
@@ -367,7 +402,8 @@ def nav_buttons(labelling: LabellingSession, ready: bool) -> None:
     st.button(
         "Clear selection",
         use_container_width=True,
-        disabled=finished or not labelling.selection,
+        shortcut=SHORTCUTS["clear"],
+        disabled=finished,  # not on the selection: a click reruns only the image, not this button
         on_click=act,
         args=("clear", labelling.index),
     )
@@ -380,7 +416,13 @@ def nav_buttons(labelling: LabellingSession, ready: bool) -> None:
         on_change=on_jump,
         format_func=lambda i: acquisition_label(labelling, i),
     )
-    st.radio("View", options=list(render.COMPOSITES), key="composite")
+    st.caption(KEYS_HELP)
+    ready = not finished and labelling.loader.is_ready(labelling.current)
+    scene_layers = labelling.scene().extra if ready else {}
+    with ui.showing_errors():
+        st.session_state[DISPLAY_KEY] = view_controls.controls(
+            labelling.source.collection.band_names, scene_layers
+        )
     spec = labelling.campaign.spec
     st.caption(
         f"Campaign {labelling.campaign.id}: label **{spec.label_value:g}** {spec.label_name} · "
@@ -420,21 +462,37 @@ def show_current(labelling: LabellingSession, ready: bool) -> None:
             return
         if not ready:  # the controls were drawn without the image: draw them again, enabled
             ui.rerun_here()
-        selected, usable = len(labelling.selection), len(labelling.selectable())
-        note = "" if usable == selected else f" ({selected - usable} without data here, not saved)"
         st.markdown(
             f"**{acquisition.time:%Y-%m-%d %H:%M} UTC** · "
-            f"{labelling.index + 1} of {len(labelling.acquisitions)} · cloud cover {cloud} · {status} · "
-            f"**{plural(usable, 'pixel')} selected**{note}"
+            f"{labelling.index + 1} of {len(labelling.acquisitions)} · cloud cover {cloud} · {status}"
         )
         if not scene.valid.any():
             st.warning("This image has no valid data over the area. Skip it.")
             return
-        ui.clickable_image(
-            labelling.image(st.session_state.get("composite", render.DEFAULT_COMPOSITE)),
-            key=IMAGE_KEY,
-            on_click=partial(on_image_click, acquisition.id),
-        )
+    with st.container(horizontal=True, gap="small"):
+        with st.container(width=labelling.factor * labelling.aoi.shape[1]):
+            click_area()
+        with st.container(width="stretch"):  # its own fragment: never holds the image back
+            insight.beside_image()
+    with ui.showing_errors():
+        insight.time_series(labelling)
+
+
+@st.fragment
+def click_area() -> None:
+    """What a click changes, and only that: the selection count and the outlined image."""
+    labelling = session()
+    if labelling is None or labelling.finished:
+        st.rerun(scope="app")
+    ui.show_flashes()
+    with ui.showing_errors():
+        selected, usable = len(labelling.selection), len(labelling.selectable())
+        note = "" if usable == selected else f" ({selected - usable} without data here, not saved)"
+        st.markdown(f"**{plural(usable, 'pixel')} selected**{note}")
+        # Clicks taken so far: the page's click queue (ui.click_queue) waits for it to go up.
+        st.html(f"<span data-s2-clicks='{st.session_state.get(CLICKS_TAKEN, 0)}'></span>")
+        picture = labelling.png(st.session_state.get(DISPLAY_KEY, views.DEFAULT_VIEW))
+        ui.clickable_image(picture, key=IMAGE_KEY, on_click=partial(on_image_click, labelling.current.id))
 
 
 ui.run_through_app()

@@ -9,7 +9,6 @@ import pandas as pd
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection
 
-from labeller.importing import utc_times
 from labeller.store.frames import result_frame, typed
 from labeller.store.migrations import version_query
 from labeller.store.records import CampaignRecord, Review, SampleFilter
@@ -18,9 +17,11 @@ from labeller.store.schema import (
     SAVED,
     SKIPPED,
     campaigns_table,
+    drafts_table,
     reviews_table,
     samples_table,
 )
+from labeller.tables import utc_times
 
 
 def schema_version(conn: Connection) -> int:
@@ -60,9 +61,10 @@ def campaigns(conn: Connection) -> pd.DataFrame:
     return typed(frame, campaigns_table, {name: "int64" for _, name in counted})
 
 
-def draft(conn: Connection, campaign_id: int) -> set[tuple[int, int]]:
+def draft(conn: Connection, campaign_id: int, session: str) -> set[tuple[int, int]]:
+    d = drafts_table.c
     text = conn.execute(
-        sa.select(campaigns_table.c.draft_selection).where(campaigns_table.c.id == campaign_id)
+        sa.select(d.pixels).where(d.campaign_id == campaign_id, d.session == session)
     ).scalar()
     return {(r, c) for r, c in json.loads(text)} if text else set()
 
@@ -110,6 +112,22 @@ def band_means(conn: Connection, where: SampleFilter, every: int) -> pd.DataFram
     frame = result_frame(conn.execute(query))
     dtypes = {"label_value": "float64", "label_name": "str", "n_samples": "int64"}
     return frame.astype({**dtypes, **{name: "float64" for name in BAND_COLUMNS}})
+
+
+def band_spread(conn: Connection, where: SampleFilter) -> pd.DataFrame:
+    """Per band: n, mean and standard deviation of the samples (see ``Store.band_spread``)."""
+    s = samples_table.c
+    columns = [sa.func.count().label("n")]
+    for name in BAND_COLUMNS:
+        value = sa.cast(s[name], sa.Float)
+        columns += [sa.func.avg(value).label(f"{name}_mean"), sa.func.avg(value * value).label(f"{name}_sq")]
+    row = conn.execute(sa.select(*columns).where(*where.conditions(conn.dialect.name))).one()
+    rows = []
+    for name in BAND_COLUMNS:
+        mean, square = row._mapping[f"{name}_mean"], row._mapping[f"{name}_sq"]
+        sd = None if mean is None else max(float(square) - float(mean) ** 2, 0.0) ** 0.5
+        rows.append({"band": name, "n": int(row.n), "mean": mean, "sd": sd})
+    return pd.DataFrame(rows).astype({"mean": "float64", "sd": "float64"})
 
 
 def sample_points(conn: Connection, where: SampleFilter, limit: int) -> pd.DataFrame:

@@ -72,18 +72,24 @@ def go_to_page(page: Page, title: str) -> None:
 # --- widgets --------------------------------------------------------------------------------
 
 
+def button_named(page: Page, label: str) -> Locator:
+    """The button labelled ``label`` (a keyboard shortcut shown on it, "Shortcut S", may follow)."""
+    return page.get_by_role("button", name=re.compile(rf"^{re.escape(label)}( Shortcut .+)?$"))
+
+
 def click_button(page: Page, label: str) -> None:
     """Click the enabled button labelled ``label`` and wait for the rerun it causes."""
-    button = page.get_by_role("button", name=label, exact=True)
+    button = button_named(page, label)
     expect(button).to_be_enabled()
     button.click()
     wait_idle(page)
 
 
 def number_input(page: Page, label: str) -> Locator:
-    """The ``<input>`` of the ``st.number_input`` labelled ``label``."""
+    """The ``<input>`` of the ``st.number_input`` (or the ``st.text_input`` taking a number,
+    as the area's boxes do) labelled ``label``."""
     return (
-        page.get_by_test_id("stNumberInput")
+        page.get_by_test_id(re.compile(r"^st(Number|Text)Input$"))
         .filter(has=page.get_by_test_id("stWidgetLabel").get_by_text(label, exact=True))
         .locator("input")
     )
