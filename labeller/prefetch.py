@@ -125,10 +125,16 @@ class SceneLoader:
 
     def fetch_quietly(self, acquisition: Acquisition) -> Scene:
         """The scene from memory, the disk cache or the source, without keeping it in memory
-        (so a background job never pushes out the scenes the user is about to see)."""
+        (so a background job never pushes out the scenes the user is about to see). Waits for
+        a fetch under way and raises a remembered failure rather than asking the source again."""
         with self._lock:
             if acquisition.id in self._memory:
                 return self._memory[acquisition.id]
+            pending, failure = self._pending.get(acquisition.id), self._failed.get(acquisition.id)
+        if failure is not None:
+            raise failure
+        if pending is not None:
+            return pending.future.result()
         key = scene_key(self.source.cache_id, self.aoi, acquisition) if self.cache else None
         scene = self.cache.get(key) if key else None
         if scene is None:
