@@ -126,7 +126,8 @@ def test_waiting_on_a_rate_limited_background_fetch_shows_its_wait(app, page, fa
     wait = expect_text(page, "HTTP 429", timeout=LOAD_TIMEOUT_MS)
     in_viewport(wait)
     page.screenshot(path=f"{SHOTS}/wait-429-background.png")
-    expect_text(page, re.compile(r"\b2 of \d+\b"), timeout=LOAD_TIMEOUT_MS)
+    expect_text(page, re.compile(rf"{second} \d\d:\d\d UTC"), timeout=LOAD_TIMEOUT_MS)
+    expect(button_named(page, "Save & next")).to_be_enabled()
     expect_no_exception(page)
     assert fake_sh.process_counts()[second] == 4, "the background fetch only: 3 × 429, then the image"
     assert NO_CONTEXT not in app.log()
