@@ -68,7 +68,12 @@ def _sentinelhub(key: str) -> Callable[[SourceRequest], ImageSource]:
         from labeller.sources import sentinelhub
 
         return sentinelhub.make_source(
-            key, request.collection_id, request.credentials, origin=request.origin, environ=request.environ
+            key,
+            request.collection_id,
+            request.credentials,
+            origin=request.origin,
+            environ=request.environ,
+            title=SOURCES[key].title,
         )
 
     return factory

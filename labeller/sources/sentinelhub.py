@@ -64,7 +64,6 @@ from labeller.bands import COLLECTIONS, L1C, L2A, Collection, offset_removed
 from labeller.credentials import Credentials, how_to_configure
 from labeller.errors import NoAcquisitionsError, SourceError
 from labeller.sources.base import Acquisition, ConnectionResult, Progress, Scene, StatusCallback
-from labeller.sources.registry import SOURCES
 
 log = logging.getLogger(__name__)
 
@@ -95,13 +94,13 @@ class Service:
 SERVICES: dict[str, Service] = {
     "sentinelhub": Service(
         "sentinelhub",
-        SOURCES["sentinelhub"].title,
+        "Sentinel Hub",
         "https://services.sentinel-hub.com",
         "https://services.sentinel-hub.com/auth/realms/main/protocol/openid-connect/token",
     ),
     "cdse": Service(
         "cdse",
-        SOURCES["cdse"].title,
+        "Copernicus Data Space",
         "https://sh.dataspace.copernicus.eu",
         "https://identity.dataspace.copernicus.eu/auth/realms/CDSE/protocol/openid-connect/token",
     ),
@@ -114,14 +113,15 @@ URL_ENV: dict[str, tuple[str, str]] = {
 """Environment variables overriding (base URL, token URL) per service."""
 
 
-def get_service(key: str, environ: Mapping[str, str] | None = None) -> Service:
-    """The service for a key, with base and token URL taken from the environment if set."""
+def get_service(key: str, environ: Mapping[str, str] | None = None, title: str | None = None) -> Service:
+    """The service for a key, with base and token URL taken from the environment if set, and
+    ``title`` (the registry's name for it) in place of the service's own name if given."""
     default = SERVICES[key]
     env = os.environ if environ is None else environ
     base_var, token_var = URL_ENV[key]
     base_url = (env.get(base_var) or default.base_url).strip().rstrip("/")
     token_url = (env.get(token_var) or default.token_url).strip()
-    return Service(key, default.title, base_url, token_url)
+    return Service(key, title or default.title, base_url, token_url)
 
 
 # --- collections and the request ------------------------------------------------------
@@ -828,6 +828,7 @@ def make_source(
     *,
     origin: str = "",
     environ: Mapping[str, str] | None = None,
+    title: str | None = None,
     **options: Any,
 ) -> SentinelHubSource:
     """A source for ``sentinelhub`` or ``cdse``; without credentials they come from the
@@ -835,11 +836,12 @@ def make_source(
     from labeller.credentials import resolve_credentials
 
     env = os.environ if environ is None else environ
+    service = get_service(key, env, title)
     if credentials is None or not credentials.complete:
         credentials, origin = resolve_credentials(key, None, env, None)
     if credentials is None:
         raise CredentialsMissingError(
-            f"{SERVICES[key].title} needs an OAuth client id and secret. " + how_to_configure(key)
+            f"{service.title} needs an OAuth client id and secret. " + how_to_configure(key)
         )
     collection = COLLECTIONS[collection_id or L1C.id]
-    return SentinelHubSource(get_service(key, env), credentials, collection, origin=origin, **options)
+    return SentinelHubSource(service, credentials, collection, origin=origin, **options)
