@@ -3,10 +3,7 @@ index through the campaign's dates (click a date to go there)."""
 
 from __future__ import annotations
 
-from contextlib import suppress
-
 import streamlit as st
-from streamlit.errors import StreamlitAPIException
 
 from labeller import spectra, views
 from labeller.labelling import LabellingSession
@@ -14,32 +11,28 @@ from labeller.store import SampleFilter
 from labeller.timeseries import series_rows
 
 SERIES_INDEX_KEY, SERIES_CHART_KEY = "series_index", "series_chart"
-BESIDE_KEY = "beside_image"
-"""Fragment key of the spectra and pixel details, rerun by the image click (``after_click``)."""
+REFRESH_KEY = "s2_refresh_beside"
+"""A hidden button that reruns the spectra fragment; the page's click queue presses it once a
+click's new image is painted (pages/click_queue.html, which also hides it)."""
 SESSION = "labelling"
 """Where the Label page keeps its LabellingSession (pages/label.py: SESSION)."""
 STATE_COLOURS = {"domain": ["clear", "flagged (cloud)"], "range": ["#1f6feb", "#d62728"]}
 WAVELENGTH = {"field": "wavelength_nm", "type": "quantitative", "title": "band centre (nm)"}
 
 
-@st.fragment(key=BESIDE_KEY)
+@st.fragment
 def beside_image() -> None:
-    """Spectra and pixel details: drawn on full runs and, after each image click, right after
-    the click fragment (``after_click``). Not inside it: drawn there, the chart made clicks
-    ~2x slower; nor polled, which kept the page busy forever."""
+    """Spectra and pixel details. Redrawn on full runs and after each click on the image, once
+    its result is on screen: the click queue then presses the hidden refresh button. Not in the
+    click fragment (drawing the chart there made clicks ~2x slower), not rerun by the click's
+    callback (the browser then draws the chart before the new image: clicks 2.6x slower), and
+    not polled (a page busy forever)."""
+    st.button("Refresh spectra", key=REFRESH_KEY)
     labelling = st.session_state.get(SESSION)
     if labelling is None or labelling.finished:
         return
     spectra_chart(labelling)
     pixel_details(labelling)
-
-
-def after_click(click_fragment: str) -> None:
-    """From the image click's callback: rerun the click fragment (count and image first, so
-    they are never held back) and then the spectra beside the image, and nothing else."""
-    # A fragment not drawn (yet): the click's default, a rerun of its own fragment.
-    with suppress(StreamlitAPIException):
-        st.rerun(scope=[click_fragment, BESIDE_KEY])
 
 
 def spectra_chart(labelling: LabellingSession) -> None:

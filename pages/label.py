@@ -28,7 +28,6 @@ BBOX_KEYS = ("min_lon", "min_lat", "max_lon", "max_lat")
 BBOX_LABELS = BBOX_FIELDS
 DEFAULT_BBOX = (14.5514, 45.8659, 14.5642, 45.8750)  # 1 km near Ljubljana: forest, meadows, houses
 MAP_KEY, IMAGE_KEY, DISPLAY_KEY, CLICKS_TAKEN = "aoi_map", "image", "_display", "_clicks_taken"
-CLICK_FRAGMENT = "click_area"
 # Keys of the loop's buttons (C and R are Streamlit's own); V and Shift+V step the view.
 SHORTCUTS = {"save": "S", "skip": "K", "back": "B", "clear": "X"}
 KEYS_HELP = "Keys: **S** save & next · **K** skip · **B** back · **X** clear · **V** / **Shift+V** view"
@@ -282,7 +281,6 @@ def on_image_click() -> None:
         refused = labelling.click(click["x"], click["y"], click["width"], click["height"])
         if refused:
             ui.flash(refused, "info")
-        insight.after_click(CLICK_FRAGMENT)  # the count and image, then the spectra
 
 
 @ui.callback
@@ -455,7 +453,7 @@ def show_current(labelling: LabellingSession) -> None:
         insight.time_series(labelling)
 
 
-@st.fragment(key=CLICK_FRAGMENT)
+@st.fragment
 def click_area() -> None:
     """What a click changes, and only that: the selection count and the outlined image."""
     labelling = session()
