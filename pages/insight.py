@@ -13,7 +13,7 @@ from labeller.timeseries import series_rows
 SERIES_INDEX_KEY, SERIES_CHART_KEY = "series_index", "series_chart"
 REFRESH_KEY = "s2_refresh_beside"
 """A hidden button that reruns the spectra fragment; the page's click queue presses it once a
-click's new image is painted (pages/click_queue.html, which also hides it)."""
+click's new image is shown and clicks pause (pages/click_queue.html, which also hides it)."""
 SESSION = "labelling"
 """Where the Label page keeps its LabellingSession (pages/label.py: SESSION)."""
 STATE_COLOURS = {"domain": ["clear", "flagged (cloud)"], "range": ["#1f6feb", "#d62728"]}
@@ -22,11 +22,11 @@ WAVELENGTH = {"field": "wavelength_nm", "type": "quantitative", "title": "band c
 
 @st.fragment
 def beside_image() -> None:
-    """Spectra and pixel details. Redrawn on full runs and after each click on the image, once
-    its result is on screen: the click queue then presses the hidden refresh button. Not in the
-    click fragment (drawing the chart there made clicks ~2x slower), not rerun by the click's
-    callback (the browser then draws the chart before the new image: clicks 2.6x slower), and
-    not polled (a page busy forever)."""
+    """Spectra and pixel details. Redrawn on full runs and after clicks on the image: once the
+    clicked image is shown and clicks pause, the click queue presses the hidden refresh button.
+    Not in the click fragment (drawing the chart there made clicks ~2x slower), not rerun by
+    the click's callback (the browser then draws the chart before the new image: clicks 2.6x
+    slower), not after every click (1.4-1.6x) and not polled (a page busy forever)."""
     st.button("Refresh spectra", key=REFRESH_KEY)
     labelling = st.session_state.get(SESSION)
     if labelling is None or labelling.finished:
