@@ -6,9 +6,10 @@ a fragment, a same-size image, a click toggling an outline, a "k pixels selected
 clicks them in turn, on the same spots, so machine noise hits both. For each app it times, per
 click: click → "k pixels selected" shown, and click → the new outlined image loaded in the click
 component. Prints median (p50) and p95 of both, the labeller/bare ratios, and the core count.
-``--load`` adds a process burning one core for the whole run. Not a test: never fails on time.
+``--load`` adds a process burning one core for the whole run; ``--pause`` waits between rounds,
+so the spectra beside the image redraw between clicks. Not a test: never fails on time.
 
-    .venv/bin/python benchmarks/click_latency.py [--clicks 30] [--load]
+    .venv/bin/python benchmarks/click_latency.py [--clicks 30] [--load] [--pause 1.0]
 """
 
 from __future__ import annotations
@@ -54,6 +55,12 @@ def main() -> None:
     parser.add_argument("--clicks", type=int, default=30)
     parser.add_argument("--load", action="store_true", help="burn one core while measuring")
     parser.add_argument(
+        "--pause",
+        type=float,
+        default=0.0,
+        help="seconds between rounds of clicks (1.0: the spectra beside the image redraw between clicks)",
+    )
+    parser.add_argument(
         "--bare-post-script-gc",
         choices=("true", "false"),
         default="true",
@@ -77,14 +84,15 @@ def main() -> None:
         try:
             if burner:
                 burner.start()
-            results = run(app.url, bare.url, args.clicks)
+            results = run(app.url, bare.url, args.clicks, args.pause)
         finally:
             if burner:
                 burner.terminate()
             app.stop()
             bare.stop()
     load = "one core kept busy by another process" if args.load else "no other load started"
-    print(f"machine: {os.cpu_count()} cores; {load}; {args.clicks} clicks per app, alternating;")
+    pause = f", {args.pause:g} s pause between rounds" if args.pause else ""
+    print(f"machine: {os.cpu_count()} cores; {load}; {args.clicks} clicks per app, alternating{pause};")
     print(
         "102 x 102 px area shown at 510 px, Chromium 1366 x 768; "
         f"bare app runner.postScriptGC={args.bare_post_script_gc} (the labeller's config: false)"
@@ -123,7 +131,7 @@ def click_once(page, image, inner, k: int, clicks: int) -> tuple[float, float]:
     return count_ms, (time.perf_counter() - began) * 1000
 
 
-def run(app_url: str, bare_url: str, clicks: int) -> dict:
+def run(app_url: str, bare_url: str, clicks: int, pause: float = 0.0) -> dict:
     results = {name: {"count": [], "image": []} for name in ("app", "bare")}
     with sync_playwright() as playwright:
         browser = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
@@ -134,6 +142,8 @@ def run(app_url: str, bare_url: str, clicks: int) -> dict:
             page = context.new_page()
             pages[name] = (page, *prepare(page, url, labeller=name == "app"))
         for k in range(1, clicks + 1):
+            if pause:
+                time.sleep(pause)  # a labeller looking at the image (not a wait for a result)
             order = ("app", "bare") if k % 2 else ("bare", "app")
             for name in order:
                 page, image, inner = pages[name]

@@ -11,17 +11,23 @@ from labeller.store import SampleFilter
 from labeller.timeseries import series_rows
 
 SERIES_INDEX_KEY, SERIES_CHART_KEY = "series_index", "series_chart"
-BESIDE_EVERY_S = 1.5
+REFRESH_KEY = "s2_refresh_beside"
+"""A hidden button that reruns the spectra fragment; the page's click queue presses it once a
+click's new image is shown and clicks pause (pages/click_queue.html, which also hides it)."""
 SESSION = "labelling"
 """Where the Label page keeps its LabellingSession (pages/label.py: SESSION)."""
 STATE_COLOURS = {"domain": ["clear", "flagged (cloud)"], "range": ["#1f6feb", "#d62728"]}
 WAVELENGTH = {"field": "wavelength_nm", "type": "quantitative", "title": "band centre (nm)"}
 
 
-@st.fragment(run_every=BESIDE_EVERY_S)
+@st.fragment
 def beside_image() -> None:
-    """Spectra and pixel details, redrawn every ``BESIDE_EVERY_S`` (the selection changes in
-    the click fragment, which must stay small: drawn there, the chart made clicks ~2x slower)."""
+    """Spectra and pixel details. Redrawn on full runs and after clicks on the image: once the
+    clicked image is shown and clicks pause, the click queue presses the hidden refresh button.
+    Not in the click fragment (drawing the chart there made clicks ~2x slower), not rerun by
+    the click's callback (the browser then draws the chart before the new image: clicks 2.6x
+    slower), not after every click (1.4-1.6x) and not polled (a page busy forever)."""
+    st.button("Refresh spectra", key=REFRESH_KEY)
     labelling = st.session_state.get(SESSION)
     if labelling is None or labelling.finished:
         return
@@ -30,13 +36,17 @@ def beside_image() -> None:
 
 
 def spectra_chart(labelling: LabellingSession) -> None:
-    """The selected pixels' spectra on this date with the label's saved mean ± 1 sd."""
+    """The selected pixels' spectra on this date with the label's saved mean ± 1 sd.
+
+    The data go in named datasets and the spec stays the same from click to click, so the
+    browser updates the drawn chart's data instead of building the chart anew (which took
+    100-200 ms of the browser's time on each click)."""
     scene = labelling.scene()
     lines = spectra.selection_spectra(scene, labelling.selection)
     reference = spectra.reference_band(label_spread(labelling), scene.band_names)
     layers = []
     if not reference.empty:
-        data = {"values": reference.to_dict("records")}
+        data = {"name": "reference"}
         y = {"field": "low", "type": "quantitative", "title": "reflectance"}
         layers += [
             {"data": data, "mark": {"type": "area", "opacity": 0.2, "color": "#444"},
@@ -44,31 +54,35 @@ def spectra_chart(labelling: LabellingSession) -> None:
             {"data": data, "mark": {"type": "line", "strokeDash": [5, 3], "color": "#444"},
              "encoding": {"x": WAVELENGTH, "y": {"field": "mean", "type": "quantitative"}}},
         ]  # fmt: skip
-    if not lines.empty:
-        layers.append(
-            {
-                "data": {"values": lines.to_dict("records")},
-                "mark": {"type": "line", "point": {"size": 12}, "strokeWidth": 1, "opacity": 0.8},
-                "encoding": {
-                    "x": WAVELENGTH,
-                    "y": {"field": "reflectance", "type": "quantitative", "title": "reflectance"},
-                    "detail": {"field": "pixel"},
-                    "color": {"field": "state", "title": None, "scale": STATE_COLOURS},
-                    "tooltip": [
-                        {"field": "pixel"},
-                        {"field": "band"},
-                        {"field": "reflectance", "format": ".3f"},
-                    ],
-                },
-            }
-        )
+    layers.append(
+        {
+            "data": {"name": "lines"},
+            "mark": {"type": "line", "point": {"size": 12}, "strokeWidth": 1, "opacity": 0.8},
+            "encoding": {
+                "x": WAVELENGTH,
+                "y": {"field": "reflectance", "type": "quantitative", "title": "reflectance"},
+                "detail": {"field": "pixel"},
+                "color": {"field": "state", "title": None, "scale": STATE_COLOURS},
+                "tooltip": [
+                    {"field": "pixel"},
+                    {"field": "band"},
+                    {"field": "reflectance", "format": ".3f"},
+                ],
+            },
+        }
+    )
     shown = lines["pixel"].nunique() if not lines.empty else 0
     saved = "" if reference.empty else " · dashed: the label's saved mean ± 1 sd"
     st.markdown(f"**Spectra** of {shown} selected pixel{'s' if shown != 1 else ''}{saved}")
-    if not layers:
+    if lines.empty and reference.empty:
         st.caption("Click pixels to see their spectra here.")
         return
-    spec = {"layer": layers, "height": 210, "config": {"legend": {"orient": "bottom"}}}
+    spec = {
+        "datasets": {"lines": lines, "reference": reference},
+        "layer": layers,
+        "height": 210,
+        "config": {"legend": {"orient": "bottom"}},
+    }
     st.vega_lite_chart(spec=spec, width="stretch")
 
 
