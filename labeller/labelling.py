@@ -21,6 +21,7 @@ from labeller.prefetch import SceneLoader
 from labeller.scene_cache import SceneCache
 from labeller.selection import Pixel, Selection, click_to_pixel, is_valid, toggle, valid_only
 from labeller.sources.base import Acquisition, ImageSource, Progress, Scene
+from labeller.sources.registry import SOURCES
 from labeller.store import CampaignRecord, Review, Store
 from labeller.timeseries import IndexSeries
 from labeller.views import Display
@@ -83,7 +84,10 @@ class LabellingSession:
         self.prefetching = prefetch
         self.last_pixel: Pixel | None = None
         """The pixel clicked last (for its details and its time series)."""
-        self.series = IndexSeries(self.loader, acquisitions)
+        spec = SOURCES.get(source.key)
+        self.series = IndexSeries(
+            self.loader, acquisitions, automatic=prefetch and not (spec and spec.needs_credentials)
+        )
         """An index through the campaign's dates, filled in the background."""
         self.labeller: str | None = None
         """Who labels in this session; stored with each review and sample."""
@@ -203,6 +207,14 @@ class LabellingSession:
         layer = CloudLayer.of(scene)
         threshold = self.campaign.spec.cloud_threshold
         return judge(self.selection, scene.valid, layer, threshold, scene, self.references)
+
+    def flag_of(self, pixel: Pixel) -> str | None:
+        """Why the guard flags a pixel on the current image (``cloud``, ``shadow``, ``no data``...),
+        or None: the verdict for a selected pixel, the cloud layer alone for any other."""
+        if pixel in self.selection:
+            return self.verdict().flagged.get(pixel)
+        scene = self.scene()
+        return CloudLayer.of(scene).reason(pixel, scene.valid, self.campaign.spec.cloud_threshold)
 
     def area_cloud(self, acquisition: Acquisition) -> float | None:
         """Cloud and shadow share (0–1) over the area's valid pixels, for images already

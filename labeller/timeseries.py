@@ -33,9 +33,12 @@ def index_map(scene: Scene, index: View) -> np.ndarray:
 class IndexSeries:
     """Index maps of one campaign's acquisitions, per index view."""
 
-    def __init__(self, loader: SceneLoader, acquisitions: list[Acquisition]) -> None:
+    def __init__(self, loader: SceneLoader, acquisitions: list[Acquisition], automatic: bool = True) -> None:
         self.loader = loader
         self.acquisitions = acquisitions
+        self.automatic = automatic
+        """Fetch the missing dates without asking. False where each fetch costs the user (a
+        billed service's quota) or background fetching is off: the page then asks first."""
         self._maps: dict[tuple[str, str], np.ndarray] = {}
         self._failed: set[str] = set()
         self._queued: set[str] = set()
@@ -63,6 +66,11 @@ class IndexSeries:
                     continue
                 self._queued.add(acquisition.id)
             _POOL.submit(self._fetch, acquisition, index)
+
+    def missing(self, index: View) -> int:
+        """Dates whose map is not known yet and that have not failed."""
+        done, total = self.progress(index)
+        return total - done
 
     def progress(self, index: View) -> tuple[int, int]:
         """(dates known, dates in the campaign), failed ones counted as done."""

@@ -42,7 +42,7 @@ def spectra_chart(labelling: LabellingSession) -> None:
     browser updates the drawn chart's data instead of building the chart anew (which took
     100-200 ms of the browser's time on each click)."""
     scene = labelling.scene()
-    lines = spectra.selection_spectra(scene, labelling.selection)
+    lines = spectra.selection_spectra(scene, labelling.selection, labelling.verdict().flagged)
     reference = spectra.reference_band(label_spread(labelling), scene.band_names)
     layers = []
     if not reference.empty:
@@ -101,8 +101,9 @@ def pixel_details(labelling: LabellingSession) -> None:
     """Row/col, lon/lat and band values of the pixel clicked last."""
     if labelling.last_pixel is None:
         return
-    d = spectra.pixel_details(labelling.scene(), labelling.aoi, labelling.last_pixel)
-    state = "no data" if not d["has data"] else "flagged (cloud)" if d["flagged (cloud)"] else "clear"
+    flag = labelling.flag_of(labelling.last_pixel)
+    d = spectra.pixel_details(labelling.scene(), labelling.aoi, labelling.last_pixel, flag)
+    state = "no data" if not d["has data"] else f"flagged ({flag})" if d["flagged (cloud)"] else "clear"
     values = " ".join(f"{b} {v:.3f}" for b, v in d["bands"].items() if v == v)  # v == v: not NaN
     where = f"row {d['row']}, col {d['col']} · {d['lon']:.5f}, {d['lat']:.5f}"
     st.caption(f"**Last clicked**: {where} · {state}  \n{values}")
@@ -121,9 +122,16 @@ def time_series(labelling: LabellingSession) -> None:
     names = list(views.INDEX_NAMES)
     st.session_state.setdefault(SERIES_INDEX_KEY, names[0])
     index = views.index_view(st.session_state[SERIES_INDEX_KEY])
-    labelling.series.fetch_missing(index)
+    if labelling.series.automatic:
+        labelling.series.fetch_missing(index)
     done, total = labelling.series.progress(index)
-    (series_live if done < total else series_still)()
+    (series_live if done < total and labelling.series.automatic else series_still)()
+
+
+def fill_series(labelling: LabellingSession, index: views.View) -> None:
+    """The user asked for the missing dates of the series (a billed source, or prefetch off)."""
+    labelling.series.automatic = True
+    labelling.series.fetch_missing(index)
 
 
 def series_body(live: bool = False) -> None:
@@ -136,8 +144,19 @@ def series_body(live: bool = False) -> None:
     index = views.index_view(st.session_state[SERIES_INDEX_KEY])
     maps = labelling.series.maps(index)
     done, total = labelling.series.progress(index)
-    note = "" if done >= total else f" · fetching dates in the background: {done} of {total}"
+    fetching = labelling.series.automatic and done < total
+    note = f" · fetching dates in the background: {done} of {total}" if fetching else ""
     head.markdown(f"**{index.name.split(' ')[0]} through the season** (click a date to go there){note}")
+    if done < total and not labelling.series.automatic:
+        missing = total - done
+        st.button(
+            f"Fetch the {missing} other date{'s' if missing != 1 else ''} for this chart",
+            help=f"One request per date to {labelling.source.title}; they count against your quota. "
+            "Dates you step to are fetched anyway.",
+            on_click=fill_series,
+            args=(labelling, index),
+            key="fill_series",
+        )
     statuses = [review_status(labelling, i) for i in range(len(labelling.acquisitions))]
     rows = series_rows(labelling.acquisitions, maps, statuses, labelling.selection, labelling.last_pixel)
     if not rows:

@@ -8,6 +8,8 @@ import numpy as np
 import pytest
 
 from labeller import spectra, views
+from labeller.labelling import LabellingSession
+from labeller.sources.demo import DemoSource
 from labeller.store import SampleFilter
 from labeller.timeseries import index_map, series_rows
 from tests.unit.test_labelling import spec, start, store, valid_pixels  # noqa: F401 - fixtures
@@ -36,12 +38,16 @@ def test_selection_spectra_and_flags(store, spec):  # noqa: F811
     session = start(store, spec)
     scene = session.scene()
     picks = valid_pixels(session, 2)
-    table = spectra.selection_spectra(scene, picks)
+    table = spectra.selection_spectra(scene, picks, {})
     assert len(table) == 2 * 12 and set(table["state"]) == {"clear"}  # 13 bands less B10
-    scene.extra["SCL"] = np.full(scene.valid.shape, 9)  # Level-2A: cloud, high probability
-    assert set(spectra.selection_spectra(scene, picks)["state"]) == {"flagged (cloud)"}
-    details = spectra.pixel_details(scene, session.aoi, picks[0])
+    flagged = spectra.selection_spectra(scene, picks, {picks[1]: "cloud"})
+    assert flagged.groupby("pixel")["state"].first().to_dict() == {
+        f"{picks[0][0]},{picks[0][1]}": "clear",
+        f"{picks[1][0]},{picks[1][1]}": "flagged (cloud)",
+    }
+    details = spectra.pixel_details(scene, session.aoi, picks[0], "cloud")
     assert details["row"] == picks[0][0] and details["flagged (cloud)"] is True
+    assert spectra.pixel_details(scene, session.aoi, picks[0], None)["flagged (cloud)"] is False
     assert details["bands"]["B04"] == pytest.approx(float(scene.band("B04")[picks[0]]))
 
 
@@ -63,3 +69,24 @@ def test_index_series_fills_in_the_background_and_makes_rows(store, spec):  # no
     assert mean["value"] == pytest.approx(float(np.nanmean([first[p] for p in picks])))
     assert mean["status"] == "saved"
     assert {r["series"] for r in rows} == {"selection mean", f"pixel {picks[0][0]},{picks[0][1]}"}
+
+
+class BilledDemo(DemoSource):
+    """The demo's images under a key whose registry entry needs credentials (a billed service)."""
+
+    key = "sentinelhub"
+
+
+@pytest.mark.parametrize(
+    ("source", "prefetch", "automatic"),
+    [(DemoSource, True, True), (DemoSource, False, False), (BilledDemo, True, False)],
+)
+def test_the_series_fills_itself_only_where_a_fetch_costs_the_user_nothing(
+    store,  # noqa: F811
+    spec,  # noqa: F811
+    source,
+    prefetch,
+    automatic,
+):
+    session = LabellingSession.start(store, source(), spec, prefetch=prefetch)
+    assert session.series.automatic is automatic
