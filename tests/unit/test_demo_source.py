@@ -20,9 +20,12 @@ from hypothesis import strategies as st
 from labeller.aoi import MAX_SIDE_PX, AreaOfInterest
 from labeller.bands import L1C
 from labeller.errors import NoAcquisitionsError, SourceError
-from labeller.sources import demo
 from labeller.sources.base import Acquisition, Scene
-from labeller.sources.demo import EPOCH, DemoSource, LandCover
+from labeller.sources.demo import DemoSource, LandCover
+from labeller.sources.demo.cells import EPOCH
+from labeller.sources.demo.land import land
+from labeller.sources.demo.listing import MAX_SUN_ZENITH
+from labeller.sources.demo.sun import julian_day, solar_angles
 
 SRC = DemoSource()
 BAND = {name: i for i, name in enumerate(L1C.band_names)}
@@ -105,7 +108,7 @@ def summer_site() -> tuple[Shot, Shot]:
 
     def found(lon: float):
         aoi = box(lon, 46.0, 120)
-        counts = np.bincount(demo.land(aoi).cover, minlength=8)
+        counts = np.bincount(land(aoi).cover, minlength=8)
         wanted = (
             LandCover.WATER,
             LandCover.FOREST,
@@ -130,7 +133,7 @@ def snow_site() -> tuple[Shot, Shot]:
 
     def found(lon: float):
         aoi = box(lon, 62.0, 60)
-        if (demo.land(aoi).cover == LandCover.SNOW_ICE).any():
+        if (land(aoi).cover == LandCover.SNOW_ICE).any():
             return None  # permanent ice: not the seasonal snow looked for
         winter = clear_shot(aoi, date(2021, 2, 15), date(2021, 3, 31))
         if winter is None or (winter.truth == LandCover.SNOW_ICE).mean() < 0.5:
@@ -170,7 +173,7 @@ def test_the_same_request_gives_the_same_bits_across_calls_and_instances():
     assert cloudy, "the period should hold a partly cloudy acquisition"
     for acq in [acqs[0], *cloudy]:
         one = SRC.scene(aoi, acq)
-        demo.land.cache_clear()  # recompute the landscape from scratch, too
+        land.cache_clear()  # recompute the landscape from scratch, too
         two = DemoSource().scene(aoi, acq)
         assert _same(one, two)
         assert np.array_equal(SRC.ground_truth(aoi, acq), DemoSource().ground_truth(aoi, acq))
@@ -274,10 +277,10 @@ def test_sun_angles_follow_season_and_hemisphere():
 
 
 def test_noaa_sun_is_overhead_on_the_tropic_at_the_june_solstice_noon():
-    jd = demo.julian_day(datetime(2021, 6, 21, 12, 1, 47))  # solar noon at lon 0 (equation of time −1.8 min)
-    zen, _ = demo.solar_angles(23.44, 0.0, jd)
+    jd = julian_day(datetime(2021, 6, 21, 12, 1, 47))  # solar noon at lon 0 (equation of time −1.8 min)
+    zen, _ = solar_angles(23.44, 0.0, jd)
     assert float(zen) < 0.3
-    zen, az = demo.solar_angles(0.0, 90.0, jd)  # sunset at the equator, 90° E
+    zen, az = solar_angles(0.0, 90.0, jd)  # sunset at the equator, 90° E
     assert abs(float(zen) - 90.0) < 1.0 and abs(float(az) - 293.4) < 1.0
 
 
@@ -555,4 +558,4 @@ def test_any_small_aoi_gives_finite_reflectance_on_its_grid(lon, lat, px, day):
     assert not scene.bands[~scene.valid].any()
     truth = SRC.ground_truth(aoi, acqs[0])
     assert truth.shape == aoi.shape and set(np.unique(truth)) <= set(LandCover)
-    assert 0 <= scene.sun_zenith <= demo.MAX_SUN_ZENITH + 1 and 0 <= scene.sun_azimuth < 360
+    assert 0 <= scene.sun_zenith <= MAX_SUN_ZENITH + 1 and 0 <= scene.sun_azimuth < 360
