@@ -417,24 +417,51 @@ def test_snow_and_thick_cloud_are_both_bright_but_differ_in_swir(snow_site, year
     assert snow_b11 < 0.15 < 0.25 < np.median(cloud[:, BAND["B11"]])
 
 
-def test_demo_spectra_match_the_real_sample(summer_site, real_sample):
-    """Forest and meadow of the demo (46° N, summer) against the real L1C sample (2015-07-11)."""
-    real = real_sample["bands"][0].reshape(-1, 13)
-    real_ndvi = ndvi(real)
-    real_forest = np.median(real[(real_ndvi > 0.75) & (real[:, BAND["B11"]] < 0.12)], axis=0)
-    real_meadow = np.median(real[(real_ndvi > 0.72) & (real[:, BAND["B11"]] > 0.15)], axis=0)
-    summer, _ = summer_site
+def _real_forest_and_meadow(clear: np.ndarray) -> dict[LandCover, np.ndarray]:
+    """Median spectra of forest and meadow among real (n, 13) pixels of a clear date."""
+    real_ndvi = ndvi(clear)
+    forest = (real_ndvi > 0.75) & (clear[:, BAND["B11"]] < 0.12)
+    meadow = (real_ndvi > 0.72) & (clear[:, BAND["B11"]] > 0.15)
+    return {
+        LandCover.FOREST: np.median(clear[forest], axis=0),
+        LandCover.GRASSLAND: np.median(clear[meadow], axis=0),
+    }
+
+
+def _assert_demo_matches(summer: Shot, reference: dict[LandCover, np.ndarray]) -> None:
     compared = [b for b in L1C.band_names if b not in ("B09", "B10")]  # water vapour varies by date
-    for cls, reference in ((LandCover.FOREST, real_forest), (LandCover.GRASSLAND, real_meadow)):
+    for cls, real in reference.items():
         ours = np.median(summer.pixels(cls), axis=0)
         for b in compared:
             i = BAND[b]
-            assert abs(ours[i] - reference[i]) <= 0.01 + 0.15 * reference[i], (
-                cls.name,
-                b,
-                ours[i],
-                reference[i],
-            )
+            assert abs(ours[i] - real[i]) <= 0.01 + 0.15 * real[i], (cls.name, b, ours[i], real[i])
+
+
+def test_demo_spectra_match_the_real_chip(summer_site, real_chip):
+    """Forest and meadow of the demo (46° N, summer) against the real pixels shipped in
+    tests/data (2015-07-11, near Ljubljana): runs in every clone."""
+    assert str(real_chip["timestamps"][0]) == "2015-07-11T10:00:08"
+    clear = real_chip["bands"][0]
+    reference = _real_forest_and_meadow(clear)
+    # The chip's own class labels are what the rules find: 12 forest and 12 meadow pixels.
+    for cls, name in ((LandCover.FOREST, "forest"), (LandCover.GRASSLAND, "meadow")):
+        mine = clear[real_chip["classes"] == name]
+        assert len(mine) == 12
+        assert np.array_equal(np.median(mine, axis=0), reference[cls])
+    _assert_demo_matches(summer_site[0], reference)
+
+
+def test_demo_spectra_match_the_full_real_sample(summer_site, real_sample):
+    """The same against every pixel of the full sample in ../shared (skips without it)."""
+    _assert_demo_matches(summer_site[0], _real_forest_and_meadow(real_sample["bands"][0].reshape(-1, 13)))
+
+
+def test_demo_spectra_would_fail_against_another_class(summer_site, real_chip):
+    """The check can fail: demo forest against real meadow is refused."""
+    reference = _real_forest_and_meadow(real_chip["bands"][0])
+    swapped = {LandCover.FOREST: reference[LandCover.GRASSLAND]}
+    with pytest.raises(AssertionError):
+        _assert_demo_matches(summer_site[0], swapped)
 
 
 # --- clouds and cloud metadata -----------------------------------------------------------
