@@ -1,8 +1,8 @@
 """Exports of the samples table (frames as ``Store.samples()`` returns them), and reading an
 export back. Pure functions on DataFrames; no SQL.
 
-Each writer takes one frame or an iterable of frames with the same columns (e.g.
-``Store.sample_chunks()``), so a million samples stream through in pieces:
+Each writer takes one frame or an iterable of frames or Arrow record batches with the same
+columns (e.g. ``Store.sample_batches()``), so a million samples stream through in pieces:
 
 - CSV: UTF-8, header, full float precision, ISO 8601 times with offset.
 - Parquet: the Arrow schema documents every column (units, band centre wavelength,
@@ -141,28 +141,6 @@ def to_csv_bytes(data: Frames) -> bytes:
     for i, frame in enumerate(_frames(data)):
         frame.to_csv(out, index=False, header=i == 0, lineterminator="\n")
     return out.getvalue().encode("utf-8")
-
-
-TEXT_COLUMNS = (
-    "acquisition_id",
-    "label_name",
-    "source",
-    "collection",
-    "tile_id",
-    "processing_baseline",
-    "labeller",
-    "campaign_key",
-)
-"""Columns that hold text even when they look like numbers (e.g. baseline ``05.10``)."""
-
-
-def read_csv_export(data: bytes | BinaryIO) -> pd.DataFrame:
-    """A CSV export read back with its text columns as text, ready for an import."""
-    source = io.BytesIO(data) if isinstance(data, bytes | bytearray) else data
-    try:
-        return pd.read_csv(source, dtype={name: "str" for name in TEXT_COLUMNS})
-    except (ValueError, UnicodeDecodeError) as exc:
-        raise InvalidInputError("The file is not a CSV export of this app; export it again.") from exc
 
 
 # --- Parquet ------------------------------------------------------------------------------
@@ -426,23 +404,14 @@ def _json_value(value: Any) -> Any:
 # --- Spectra ------------------------------------------------------------------------------
 
 
-def mean_spectra(df: pd.DataFrame) -> pd.DataFrame:
-    """Mean reflectance per label and band, long format for a spectrum chart.
+def spectra_long(means: pd.DataFrame) -> pd.DataFrame:
+    """Mean reflectance per label and band, long format for a spectrum chart, from one row
+    per label with a mean per band column (``Store.band_means()``).
 
     Columns label_value, label_name, band, centre_nm, reflectance; one row per label and
-    band that has at least one value (e.g. no B10 row for Level-2A-only labels), sorted
-    by label value, label name and wavelength.
+    band that has a value (e.g. no B10 row for Level-2A-only labels), sorted by label
+    value, label name and wavelength.
     """
-    bands = band_columns(df)
-    if df.empty or not bands:
-        return _empty_spectra()
-    means = df.groupby(["label_value", "label_name"], sort=True, dropna=False)[bands].mean()
-    return spectra_long(means.reset_index())
-
-
-def spectra_long(means: pd.DataFrame) -> pd.DataFrame:
-    """Long-format spectra (as ``mean_spectra``) from one row per label with a mean per
-    band column, e.g. ``Store.band_means()``."""
     bands = band_columns(means)
     if means.empty or not bands:
         return _empty_spectra()

@@ -73,10 +73,3 @@ def draw_selection(enlarged: np.ndarray, selection: Iterable[Pixel], factor: int
         inner = np.kron(mask, _ring(factor, 2 * width) & ~_ring(factor, width)).astype(bool)
         out[inner] = OUTLINE_INNER_RGB
     return out
-
-
-def render(
-    scene: Scene, selection: Iterable[Pixel], factor: int, name: str = DEFAULT_COMPOSITE
-) -> np.ndarray:
-    """The enlarged composite with the selection outlined, ready to show."""
-    return draw_selection(enlarge(composite(scene, name), factor), selection, factor)

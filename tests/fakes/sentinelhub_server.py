@@ -6,7 +6,7 @@ Multi-threaded, loopback, random port (or ``--port``). It follows the contract o
 - the **demo landscape**: the catalog lists ``DemoSource`` acquisitions of the searched box,
   every other date as two tiles a few seconds apart (so same-day merging is exercised);
   process answers ``DemoSource`` scenes for the requested UTM grid
-  (``AreaOfInterest.on_grid``) and the acquisition in the time range (SCL made from the
+  (``tests.fakes.grid.aoi_on_grid``) and the acquisition in the time range (SCL made from the
   demo's ground truth);
 - the **real scene** (``shared/data/s2_l1c_slovenia_2015.npz``, when present) for Level-1C
   requests over it: its 5 dates in the catalog, and each requested 10 m pixel filled from the
@@ -57,6 +57,7 @@ from labeller.aoi import AreaOfInterest
 from labeller.bands import L1C, L2A
 from labeller.errors import LabellerError
 from labeller.sources.demo import DemoSource, LandCover
+from tests.fakes.grid import aoi_on_grid
 
 REAL_SCENE = Path(__file__).resolve().parents[3] / "shared" / "data" / "s2_l1c_slovenia_2015.npz"
 TOKEN_PATHS = {
@@ -493,7 +494,7 @@ class _ProcessRequest:
         if unknown:
             raise FakeError(400, f"Output {unknown[0]} requested but not defined in the evalscript")
         return cls(
-            aoi=AreaOfInterest.on_grid(epsg, bbox),
+            aoi=aoi_on_grid(epsg, bbox),
             collection=data.get("type"),
             time_range=(_parse_time(time_range["from"]), _parse_time(time_range["to"])),
             outputs=outputs,
