@@ -81,7 +81,9 @@ def test_streamed_exports_equal_whole_ones(filled: Store) -> None:
     pieces = list(sample_chunks(filled, chunk_rows=7))
     assert len(pieces) > 3
     assert export.to_csv_bytes(iter(pieces)) == export.to_csv_bytes(whole)
-    assert export.to_geojson_bytes(iter(pieces)) != b""
+    streamed = json.loads(export.to_geojson_bytes(iter(pieces)))
+    assert streamed["features"] == json.loads(export.to_geojson_bytes(whole))["features"]
+    assert len(streamed["features"]) == len(whole) == 74
     a = pd.read_parquet(io.BytesIO(export.to_parquet_bytes(iter(pieces))))
     b = pd.read_parquet(io.BytesIO(export.to_parquet_bytes(whole)))
     pd.testing.assert_frame_equal(a, b)
