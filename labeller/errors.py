@@ -4,13 +4,20 @@
 class LabellerError(Exception):
     """Root of all errors the app shows to the user as a message (never a traceback)."""
 
+    retryable: bool = True
+    """True when trying the same thing again may well work: the page offers a Retry button."""
+
 
 class InvalidAOIError(LabellerError, ValueError):
     """The area of interest cannot be used as given."""
 
+    retryable = False
+
 
 class InvalidInputError(LabellerError, ValueError):
     """A label value, date range or other form input is not acceptable."""
+
+    retryable = False
 
 
 class SourceError(LabellerError):
@@ -19,6 +26,8 @@ class SourceError(LabellerError):
 
 class NoAcquisitionsError(SourceError):
     """The source has no acquisitions for this area, period and cloud limit."""
+
+    retryable = False
 
 
 class StoreError(LabellerError):

@@ -33,6 +33,9 @@ URL_ENV = "LABELLER_DATABASE_URL"
 DATA_DIR_ENV = "LABELLER_DATA_DIR"
 CACHE_ENV = "LABELLER_SCENE_CACHE_MB"
 PREFETCH_ENV = "LABELLER_PREFETCH"
+STAC_URL_ENV = "LABELLER_STAC_URL"
+DEFAULT_STAC_URL = "https://earth-search.aws.element84.com/v1"
+"""Element 84's Earth Search: public Sentinel-2 COGs behind a STAC API, no account."""
 EPHEMERAL_ENV = "LABELLER_EPHEMERAL_DISK"
 """Set to 1/true or 0/false to override the Community Cloud detection."""
 COMMUNITY_CLOUD_SRC = Path("/mount/src")
@@ -57,6 +60,8 @@ class Settings:
     """Size limit of the disk cache of fetched scenes (``LABELLER_SCENE_CACHE_MB``)."""
     prefetch: bool = True
     """Fetch the next two images in the background (``LABELLER_PREFETCH=0`` turns it off)."""
+    stac_url: str = DEFAULT_STAC_URL
+    """STAC API root of the keyless Earth Search source (``LABELLER_STAC_URL``)."""
 
     @property
     def scene_cache_dir(self) -> Path:
@@ -88,6 +93,7 @@ class Settings:
             on_community_cloud=cloud,
             scene_cache_mb=_number(env, CACHE_ENV, 500.0),
             prefetch=(env.get(PREFETCH_ENV) or "1").strip().lower() not in _FALSE,
+            stac_url=stac_url(env),
         )
 
     @property
@@ -127,6 +133,15 @@ def _number(environ: Mapping[str, str], name: str, default: float) -> float:
     if value < 0:
         raise InvalidInputError(f"{name} must not be negative; it is {text!r}.")
     return value
+
+
+def stac_url(environ: Mapping[str, str]) -> str:
+    """The STAC API root from ``LABELLER_STAC_URL`` (default Earth Search), without a trailing
+    slash; InvalidInputError when it is not an http(s) URL."""
+    url = (environ.get(STAC_URL_ENV) or "").strip().rstrip("/") or DEFAULT_STAC_URL
+    if not url.lower().startswith(("http://", "https://")):
+        raise InvalidInputError(f"{STAC_URL_ENV} must be an http:// or https:// URL; it is {url!r}.")
+    return url
 
 
 def url_from_secrets(secrets: Mapping[str, Any]) -> str | None:

@@ -380,7 +380,7 @@ def load_scene(labelling: LabellingSession):
             scene = labelling.scene()
     except LabellerError as error:
         waiting.error(f"{error} Your selection is kept.", icon=":material/warning:")
-        if getattr(error, "retryable", True):
+        if error.retryable:
             st.button("Retry", on_click=lambda: None)
         return None
     waiting.empty()

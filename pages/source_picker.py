@@ -14,16 +14,20 @@ from labeller.bands import COLLECTIONS
 from labeller.credentials import Credentials, how_to_configure, resolve_credentials
 from labeller.sources import (
     DEMO,
+    ConnectionResult,
     ImageSource,
     collections_of,
     make_source,
     source_needs_credentials,
     source_titles,
+    spec_of,
 )
 from pages import ui
 
 TYPED = "typed_credentials"
 """Session state: service key → Credentials typed on the page."""
+CHECKED = "connection_checked"
+"""Session state: source key → ConnectionResult of its last check (keyless online sources)."""
 
 
 def credentials_for(key: str) -> tuple[Credentials | None, str]:
@@ -43,13 +47,17 @@ def source_inputs() -> None:
     if st.session_state.get("source") is None:
         st.session_state["source"] = default_source()
     key = st.selectbox("Source", options=list(titles), format_func=titles.get, key="source")
-    if not source_needs_credentials(key):
-        st.caption("The demo source needs no account: a synthetic but realistic Level-1C time series.")
-        return
+    spec = spec_of(key)
     options = collections_of(key)
     if st.session_state.get("collection") not in options:
         st.session_state["collection"] = options[0]
-    st.radio("Collection", options, format_func=lambda c: COLLECTIONS[c].title, key="collection")
+    if len(options) > 1:
+        st.radio("Collection", options, format_func=lambda c: COLLECTIONS[c].title, key="collection")
+    if not spec.needs_credentials:
+        st.caption(spec.about)
+        if spec.online:
+            connection_check(key)
+        return
     credentials, origin = credentials_for(key)
     if credentials is None:
         st.warning(f"No credentials for {titles[key]}. {how_to_configure(key)}", icon=":material/key:")
@@ -63,10 +71,26 @@ def source_inputs() -> None:
             st.rerun()
     if st.button("Test connection", key=f"{key}_test", disabled=credentials is None):
         with ui.showing_errors(), st.spinner("Connecting…"):
-            result = chosen_source().test_connection()
-            show = {"ok": st.success, "rejected": st.error, "unreachable": st.warning}[result.status]
-            label = {"ok": "OK", "rejected": "Credentials rejected", "unreachable": "Server unreachable"}
-            show(f"{label[result.status]}: {result.message}")
+            show_connection(chosen_source().test_connection())
+
+
+def connection_check(key: str) -> None:
+    """For a keyless online source: check the connection once when it is picked (again on
+    Test connection), so that a machine without internet says so before Start."""
+    checked = st.session_state.setdefault(CHECKED, {})
+    pressed = st.button("Test connection", key=f"{key}_test")
+    if pressed or key not in checked:
+        with ui.showing_errors(), st.spinner("Connecting…"):
+            checked[key] = chosen_source().test_connection()
+    result = checked.get(key)
+    if result is not None and (pressed or result.status != "ok"):
+        show_connection(result)
+
+
+def show_connection(result: ConnectionResult) -> None:
+    show = {"ok": st.success, "rejected": st.error, "unreachable": st.warning}[result.status]
+    label = {"ok": "OK", "rejected": "Credentials rejected", "unreachable": "Server unreachable"}
+    show(f"{label[result.status]}: {result.message}")
 
 
 def chosen_source() -> ImageSource:

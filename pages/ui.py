@@ -16,6 +16,7 @@ import streamlit as st
 
 from labeller.errors import LabellerError
 from labeller.settings import Settings
+from labeller.sources import ImageSource
 from labeller.store import Store
 
 log = logging.getLogger("labeller")
@@ -215,12 +216,8 @@ def _scene_cache_for(folder: str, limit_mb: float):
 
 
 @contextmanager
-def reporting(source, show: Callable[[str], None]):
+def reporting(source: ImageSource, show: Callable[[str], None]):
     """Show a source's waits and retries (e.g. "rate limited, retrying in 3 s") while the
-    block runs, for sources that report them."""
-    hook = getattr(source, "reporting", None)
-    if hook is None:
-        yield
-        return
-    with hook(show):
+    block runs."""
+    with source.reporting(show):
         yield

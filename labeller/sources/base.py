@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import AbstractContextManager, contextmanager
 from dataclasses import dataclass, field
 from datetime import date, datetime
-from typing import Protocol
+from typing import Literal, Protocol
 
 import numpy as np
 
@@ -14,6 +15,19 @@ from labeller.bands import Collection
 
 Progress = Callable[[float, str], None]
 """Called with a fraction done (0–1) and a short text while a source works."""
+
+StatusCallback = Callable[[str], None]
+"""Called with a short text whenever a source waits for a server or retries."""
+
+
+@dataclass(frozen=True)
+class ConnectionResult:
+    """What "Test connection" found."""
+
+    status: Literal["ok", "rejected", "unreachable"]
+    """``ok``; ``rejected`` (credentials or access refused); ``unreachable`` (no answer)."""
+    message: str
+    """One sentence for the user, never holding a secret."""
 
 
 @dataclass(frozen=True)
@@ -92,3 +106,26 @@ class ImageSource(Protocol):
     def scene(self, aoi: AreaOfInterest, acquisition: Acquisition) -> Scene:
         """The acquisition on the AOI's grid. Raises SourceError on failure."""
         ...
+
+    def reporting(self, callback: StatusCallback) -> AbstractContextManager[None]:
+        """While the block runs, send this thread's wait and retry messages (e.g. "rate
+        limited, retrying in 3 s") to ``callback``; a source that never waits does nothing."""
+        ...
+
+    def test_connection(self) -> ConnectionResult:
+        """Reach the source once: ok, credentials rejected, or unreachable. Never raises."""
+        ...
+
+
+class LocalSource:
+    """Base for sources that compute scenes in this process: nothing to wait for or connect to."""
+
+    title: str
+
+    @contextmanager
+    def reporting(self, callback: StatusCallback) -> Iterator[None]:
+        """Nothing to report: a local source never waits."""
+        yield
+
+    def test_connection(self) -> ConnectionResult:
+        return ConnectionResult("ok", f"{self.title} works offline; there is nothing to connect to.")

@@ -30,11 +30,11 @@ import os
 import re
 import tarfile
 import threading
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
-from typing import Any, Literal
+from typing import Any
 
 import numpy as np
 import requests
@@ -63,8 +63,8 @@ from labeller.aoi import AreaOfInterest
 from labeller.bands import COLLECTIONS, L1C, L2A, Collection
 from labeller.credentials import Credentials, how_to_configure
 from labeller.errors import NoAcquisitionsError, SourceError
-from labeller.sources import SERVICE_TITLES
-from labeller.sources.base import Acquisition, Progress, Scene
+from labeller.sources.base import Acquisition, ConnectionResult, Progress, Scene, StatusCallback
+from labeller.sources.registry import SOURCES
 
 log = logging.getLogger(__name__)
 
@@ -73,8 +73,6 @@ REQUEST_VERSION = "process-v1"
 NO_ACQUISITIONS = (
     "No acquisitions for this area, period and cloud limit: widen the period or raise the cloud limit."
 )
-StatusCallback = Callable[[str], None]
-"""Called with a short text when the source waits for the server or retries."""
 
 
 # --- services -----------------------------------------------------------------------
@@ -97,13 +95,13 @@ class Service:
 SERVICES: dict[str, Service] = {
     "sentinelhub": Service(
         "sentinelhub",
-        SERVICE_TITLES["sentinelhub"],
+        SOURCES["sentinelhub"].title,
         "https://services.sentinel-hub.com",
         "https://services.sentinel-hub.com/auth/realms/main/protocol/openid-connect/token",
     ),
     "cdse": Service(
         "cdse",
-        SERVICE_TITLES["cdse"],
+        SOURCES["cdse"].title,
         "https://sh.dataspace.copernicus.eu",
         "https://identity.dataspace.copernicus.eu/auth/realms/CDSE/protocol/openid-connect/token",
     ),
@@ -248,14 +246,6 @@ class BadResponseError(SentinelHubError):
     """The answer could not be read (e.g. a truncated image)."""
 
     retryable = True
-
-
-@dataclass(frozen=True)
-class ConnectionResult:
-    """What "Test connection" found."""
-
-    status: Literal["ok", "rejected", "unreachable"]
-    message: str
 
 
 # --- secrets stay out of logs -----------------------------------------------------------

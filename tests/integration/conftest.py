@@ -42,3 +42,7 @@ def plain_main(monkeypatch):
     """A bare ``__main__`` while child processes start. Streamlit's AppTest leaves its script
     as ``__main__``, and multiprocessing would run that script again in every child."""
     monkeypatch.setitem(sys.modules, "__main__", types.ModuleType("__main__"))
+
+
+# Earth Search (STAC + COGs) against its local fake (tests/fakes).
+from tests.fakes.earthsearch_fixtures import es_cogs, fake_es, make_es_source  # noqa: E402, F401

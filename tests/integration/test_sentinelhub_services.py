@@ -92,9 +92,9 @@ def test_unreadable_secrets_count_as_none():
 
 
 def test_source_selector_lists_demo_first_then_the_services():
-    assert list(source_titles()) == ["demo", "sentinelhub", "cdse"]
+    assert list(source_titles()) == ["demo", "earthsearch", "sentinelhub", "cdse"]
     assert source_titles()["cdse"] == "Copernicus Data Space (free account)"
-    assert [source_needs_credentials(k) for k in source_titles()] == [False, True, True]
+    assert [source_needs_credentials(k) for k in source_titles()] == [False, False, True, True]
     assert collections_of("demo") == [L1C.id]
     assert collections_of("sentinelhub") == collections_of("cdse") == [L1C.id, L2A.id]
 

@@ -105,3 +105,16 @@ def test_the_secrets_example_holds_what_the_app_reads() -> None:
     text = example.read_text(encoding="utf-8")
     for commented in ("# [sentinelhub]", "# [cdse]", "# client_id =", "# client_secret ="):
         assert commented in text
+
+
+def test_stac_url_from_the_environment_or_earth_search() -> None:
+    from labeller.errors import InvalidInputError
+    from labeller.settings import DEFAULT_STAC_URL, stac_url
+
+    assert resolve().stac_url == DEFAULT_STAC_URL == "https://earth-search.aws.element84.com/v1"
+    assert (
+        resolve(environ={"LABELLER_STAC_URL": " http://127.0.0.1:8766/ "}).stac_url == "http://127.0.0.1:8766"
+    )
+    assert stac_url({"LABELLER_STAC_URL": ""}) == DEFAULT_STAC_URL
+    with pytest.raises(InvalidInputError, match="LABELLER_STAC_URL must be an http:// or https:// URL"):
+        stac_url({"LABELLER_STAC_URL": "earth-search.aws.element84.com/v1"})

@@ -8,7 +8,7 @@ import numpy as np
 
 from labeller.aoi import AreaOfInterest
 from labeller.bands import L1C
-from labeller.sources.base import Acquisition, Progress, Scene
+from labeller.sources.base import Acquisition, LocalSource, Progress, Scene
 from labeller.sources.demo.cells import aoi_centre, cadence_index
 from labeller.sources.demo.land import land
 from labeller.sources.demo.listing import list_acquisitions
@@ -16,7 +16,7 @@ from labeller.sources.demo.rendering import conditions, render
 from labeller.sources.demo.sun import julian_day, solar_angles
 
 
-class DemoSource:
+class DemoSource(LocalSource):
     """Synthetic, deterministic Sentinel-2 Level-1C acquisitions; works offline."""
 
     key = "demo"
