@@ -168,6 +168,67 @@ def validate_bbox(min_lon: float, min_lat: float, max_lon: float, max_lat: float
         raise InvalidAOIError(f"min lat ({min_lat:g}) must be less than max lat ({max_lat:g}).")
 
 
+BBOX_FIELDS = ("Min lon (west)", "Min lat (south)", "Max lon (east)", "Max lat (north)")
+"""The four numbers of a box, as a form names them (the order of ``AreaOfInterest``)."""
+S2_COVERAGE_LAT = (-56.0, 84.0)
+"""Latitudes of Sentinel-2's regular acquisitions (the mission's land coverage)."""
+
+
+def parse_degrees(text, name: str) -> float:
+    """A finite number of degrees from what was typed into the box called ``name``;
+    InvalidAOIError naming that box otherwise (empty, not a number, NaN, infinite or too
+    large to be a number at all, such as ``1e309``)."""
+    if isinstance(text, int | float) and not isinstance(text, bool):
+        value = float(text)
+        shown = repr(text)
+    else:
+        shown = str(text if text is not None else "").strip()
+        if not shown:
+            raise InvalidAOIError(f"{name} is empty: type a number of degrees, e.g. 45.8659.")
+        try:
+            value = float(shown.replace("−", "-"))
+        except ValueError:
+            hint = " Use a point, not a comma, for decimals." if "," in shown else ""
+            raise InvalidAOIError(
+                f"{name}: {shown[:40]!r} is not a number. Type decimal degrees, e.g. 14.5514.{hint}"
+            ) from None
+    if not math.isfinite(value):
+        raise InvalidAOIError(
+            f"{name}: {shown[:40]} is not a finite number of degrees. Type decimal degrees, e.g. 14.5514."
+        )
+    return value
+
+
+def parse_bbox(values) -> tuple[float, float, float, float]:
+    """(min lon, min lat, max lon, max lat) from four typed texts (or numbers), each checked
+    on its own first, so that a message names the box to fix (``BBOX_FIELDS``)."""
+    values = tuple(values)
+    if len(values) != 4:
+        raise InvalidAOIError("A box needs four numbers: min lon, min lat, max lon, max lat.")
+    return tuple(parse_degrees(v, name) for v, name in zip(values, BBOX_FIELDS, strict=True))
+
+
+def format_degrees(value: float) -> str:
+    """Degrees as a box shows them: the shortest text that reads back as exactly the same
+    number (so a campaign's box, put back in the form, is the same campaign), without a
+    trailing ``.0``."""
+    text = repr(float(value) + 0.0)  # + 0.0 folds -0.0 into 0.0
+    return text[:-2] if text.endswith(".0") else text
+
+
+def coverage_warning(aoi: AreaOfInterest) -> str | None:
+    """A warning when the area lies outside Sentinel-2's regular coverage (56°S to 84°N),
+    where few or no images exist; None inside it."""
+    south, north = S2_COVERAGE_LAT
+    if aoi.max_lat >= south and aoi.min_lat <= north:
+        return None
+    return (
+        f"This area ({aoi.min_lat:g}° to {aoi.max_lat:g}° latitude) lies outside Sentinel-2's "
+        f"regular coverage ({-south:g}°S to {north:g}°N): expect few or no images. Move the box "
+        "if you meant somewhere else."
+    )
+
+
 def bbox_of_geojson(feature: dict) -> tuple[float, float, float, float]:
     """(min lon, min lat, max lon, max lat) of a drawn GeoJSON Feature or geometry."""
     geometry = feature.get("geometry", feature)

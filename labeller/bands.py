@@ -35,7 +35,16 @@ BANDS: tuple[Band, ...] = (
     Band("B12", 2202.4, 20),
 )
 BAND_BY_NAME: dict[str, Band] = {b.name: b for b in BANDS}
-ALL_BAND_NAMES: tuple[str, ...] = tuple(b.name for b in BANDS)
+
+
+def by_wavelength(names) -> list[str]:
+    """The Sentinel-2 band names among ``names``, in order of centre wavelength (the one
+    band order of the store, the exports and the charts); other names are left out."""
+    return sorted((n for n in names if n in BAND_BY_NAME), key=lambda n: BAND_BY_NAME[n].centre_nm)
+
+
+ALL_BAND_NAMES: tuple[str, ...] = tuple(by_wavelength(b.name for b in BANDS))
+"""All thirteen bands, in order of centre wavelength (B08 before B8A)."""
 
 
 @dataclass(frozen=True)

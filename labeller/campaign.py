@@ -10,6 +10,8 @@ from labeller.aoi import AreaOfInterest
 from labeller.errors import InvalidInputError
 
 MAX_LABEL_NAME = 80
+MAX_CAMPAIGN_ID = 2**31 - 1
+"""Largest campaign id a database can hold (a 32-bit INTEGER on PostgreSQL)."""
 
 
 @dataclass(frozen=True)
@@ -60,12 +62,23 @@ def parse_label_value(value) -> float:
             raise InvalidInputError(
                 f"The label value {text!r} is not a number. Enter e.g. 1, 2.5 or -0.3."
             ) from None
+        if value == 0 and _nonzero(text):
+            raise InvalidInputError(
+                f"The label value {text} is too close to 0 to be stored (it would be saved as 0). "
+                "Enter 0 if you mean 0; numbers nearer to 0 than about 1e-308 cannot be stored."
+            )
     if not isinstance(value, int | float):
         raise InvalidInputError(f"The label value must be a number, got {value!r}.")
     value = float(value)
     if not math.isfinite(value):
         raise InvalidInputError("The label value must be finite: NaN and infinities cannot be learnt from.")
     return value
+
+
+def _nonzero(text: str) -> bool:
+    """True when a number's text has a non-zero digit before any exponent (``1e-400``)."""
+    mantissa = text.lower().split("e", 1)[0]
+    return any(ch in "123456789" for ch in mantissa)
 
 
 def validate_period(start: date | None, end: date | None, today: date | None = None) -> None:
@@ -81,3 +94,17 @@ def validate_period(start: date | None, end: date | None, today: date | None = N
         raise InvalidInputError(f"The start date {start} is in the future; choose {today} or earlier.")
     if start > end:
         raise InvalidInputError(f"The start date {start} is after the end date {end}; swap or change them.")
+
+
+def parse_campaign_id(text: str | None) -> int:
+    """A campaign id from text such as the page address holds: plain ASCII digits, 1 to
+    ``MAX_CAMPAIGN_ID``; InvalidInputError otherwise (e.g. ``²``, which ``str.isdigit``
+    accepts, or a number too large for any database)."""
+    text = (text or "").strip()
+    if not (text.isascii() and text.isdigit()) or not 1 <= int(text) <= MAX_CAMPAIGN_ID:
+        shown = text if len(text) <= 24 else text[:24] + "…"
+        raise InvalidInputError(
+            f"The page address names campaign {shown!r}, which is not a campaign number. "
+            "Set up a campaign below (the same area and label resume it), or check the link."
+        )
+    return int(text)

@@ -32,3 +32,15 @@ class NoAcquisitionsError(SourceError):
 
 class StoreError(LabellerError):
     """The label store could not read or write."""
+
+
+class ReviewConflictError(LabellerError):
+    """Another session reviewed (or un-reviewed) an image since this one last saw it.
+
+    ``current`` is the review stored now (None: there is none), so that the session can
+    learn it and a second press replaces it on purpose.
+    """
+
+    def __init__(self, message: str, current=None) -> None:
+        super().__init__(message)
+        self.current = current

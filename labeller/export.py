@@ -4,10 +4,14 @@ export back. Pure functions on DataFrames; no SQL.
 Each writer takes one frame or an iterable of frames or Arrow record batches with the same
 columns (e.g. ``Store.sample_batches()``), so a million samples stream through in pieces:
 
-- CSV: UTF-8, header, full float precision, ISO 8601 times with offset.
+- CSV: UTF-8, header, full float precision, ISO 8601 times with offset. A text cell that a
+  spreadsheet would run as a formula (starting with ``=``, ``+``, ``-``, ``@``, a tab or a
+  carriage return) gets a leading apostrophe (``CSV_FORMULA_NOTE``); numbers are never
+  touched. Parquet and GeoJSON keep the exact text.
 - Parquet: the Arrow schema documents every column (units, band centre wavelength,
   native resolution, CRS) and the file says which app, schema and time wrote it, and
-  carries each campaign's period and notes so that ``Store.import_samples`` can rebuild it.
+  carries each campaign's period and notes so that an import (``importing.read_import``) can
+  rebuild it.
 - GeoJSON: a FeatureCollection of points (WGS84 lon/lat) with every column as properties.
 - ML-ready Parquet: the same plus grouping keys against train/test leakage (campaign,
   acquisition, and the native 10, 20 and 60 m pixels each sample lies in).
@@ -28,8 +32,9 @@ import pyarrow as pa
 import pyarrow.compute as pc
 import pyarrow.parquet as pq
 
-from labeller.bands import BAND_BY_NAME
+from labeller.bands import BAND_BY_NAME, by_wavelength
 from labeller.errors import InvalidInputError
+from labeller.tables import SCHEMA_VERSION, arrow_to_frame, utc_timestamps
 
 APP_NAME = "S2 Pixel Labeller"
 METADATA_KEY = "s2_pixel_labeller"
@@ -49,7 +54,6 @@ GEOJSON_MAX_ROWS = 250_000
 Frames = pd.DataFrame | pa.RecordBatch | pa.Table | Iterable[pd.DataFrame | pa.RecordBatch | pa.Table]
 """One table or an iterable of them: DataFrames as ``Store.samples()`` returns, or Arrow
 batches as ``Store.sample_batches()`` streams."""
-_PANDAS_TYPES = {pa.string(): pd.StringDtype("pyarrow", na_value=np.nan), pa.bool_(): pd.BooleanDtype()}
 
 _UTM_NOTE = "metres; CRS is WGS84 / UTM, EPSG code in column epsg"
 _COLUMN_NOTES: dict[str, dict[str, str]] = {
@@ -96,8 +100,7 @@ _COLUMN_NOTES: dict[str, dict[str, str]] = {
 
 def band_columns(df: pd.DataFrame) -> list[str]:
     """The Sentinel-2 band columns present in ``df``, in order of centre wavelength."""
-    present = [name for name in df.columns if name in BAND_BY_NAME]
-    return sorted(present, key=lambda name: BAND_BY_NAME[name].centre_nm)
+    return by_wavelength(df.columns)
 
 
 def column_metadata(name: str) -> dict[str, str]:
@@ -115,8 +118,6 @@ def column_metadata(name: str) -> dict[str, str]:
 
 def file_metadata(kind: str, exported_at: datetime | None = None) -> dict[str, Any]:
     """The export's own description, stored as JSON under METADATA_KEY."""
-    from labeller.store import SCHEMA_VERSION  # a constant only; no SQL here
-
     return {
         "app": APP_NAME,
         "kind": kind,
@@ -134,13 +135,42 @@ def file_metadata(kind: str, exported_at: datetime | None = None) -> dict[str, A
 # --- CSV ----------------------------------------------------------------------------------
 
 
+FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
+"""First characters that make a spreadsheet treat a text cell as a formula (OWASP)."""
+CSV_FORMULA_NOTE = (
+    "Text cells starting with = + - @, a tab or a carriage return get a leading apostrophe (') "
+    "so that spreadsheets show them instead of running them as formulas; numbers are unchanged. "
+    "Parquet and GeoJSON keep the exact text."
+)
+
+
 def to_csv_bytes(data: Frames) -> bytes:
     """UTF-8 CSV with a header and no index; floats at full (round-trip) precision,
-    timestamps in ISO 8601 with their UTC offset."""
+    timestamps in ISO 8601 with their UTC offset; text that a spreadsheet would run as a
+    formula neutralised (``neutralise_formulas``)."""
     out = io.StringIO()
     for i, frame in enumerate(_frames(data)):
-        frame.to_csv(out, index=False, header=i == 0, lineterminator="\n")
+        neutralise_formulas(frame).to_csv(out, index=False, header=i == 0, lineterminator="\n")
     return out.getvalue().encode("utf-8")
+
+
+def neutralise_formulas(frame: pd.DataFrame) -> pd.DataFrame:
+    """The frame with a leading apostrophe added to every text cell that starts with one of
+    ``FORMULA_STARTS`` (CSV injection). Only text columns are looked at: numbers, negative
+    ones included, times and flags are left exactly as they are."""
+    out = frame
+    for name in frame.columns:
+        series = frame[name]
+        if not (pd.api.types.is_string_dtype(series.dtype) or series.dtype == object):
+            continue
+        risky = pd.Series(
+            [isinstance(v, str) and v.startswith(FORMULA_STARTS) for v in series.tolist()], index=series.index
+        )
+        if risky.any():
+            if out is frame:
+                out = frame.copy()
+            out[name] = series.where(~risky, "'" + series.astype("str"))
+    return out
 
 
 # --- Parquet ------------------------------------------------------------------------------
@@ -155,32 +185,6 @@ def to_parquet_bytes(
     return _write_parquet(_items(data), "samples", campaigns, exported_at)
 
 
-def ml_ready(df: pd.DataFrame) -> pd.DataFrame:
-    """The samples with grouping keys first, then the label, the bands in wavelength
-    order and the rest; keep rows of one group on the same side of a train/test split.
-
-    ``group_campaign`` is the campaign key, ``group_acquisition`` source/collection/id
-    (one image, whichever campaign labelled it), and ``pixelN_id`` the native N m pixel
-    holding the sample (its 10 m pixel for N = 10): 10 m samples upsampled from one 20 m
-    or 60 m pixel share that pixel's id, so they cannot leak across a split.
-    """
-    out = pd.DataFrame(index=df.index)
-    out["group_campaign"] = df["campaign_key"].astype("str")
-    out["group_acquisition"] = (
-        df["source"].astype("str")
-        + "/"
-        + df["collection"].astype("str")
-        + "/"
-        + df["acquisition_id"].astype("str")
-    )
-    for size in (10, 20, 60):
-        out[f"pixel{size}_id"] = native_pixel_id(df["epsg"], df["utm_x"], df["utm_y"], size)
-    bands = band_columns(df)
-    first = ["label_value", "label_name", *bands]
-    rest = [c for c in df.columns if c not in first and c != "id"]
-    return pd.concat([out, df[first + rest]], axis=1)
-
-
 def native_pixel_id(epsg, utm_x, utm_y, size_m: int) -> np.ndarray:
     """Stable int64 id of the ``size_m`` pixel (on the UTM grid snapped to multiples of
     ``size_m``, as Sentinel-2's are) holding each point."""
@@ -193,35 +197,34 @@ def native_pixel_id(epsg, utm_x, utm_y, size_m: int) -> np.ndarray:
 def to_ml_parquet_bytes(
     data: Frames, campaigns: pd.DataFrame | None = None, exported_at: datetime | None = None
 ) -> bytes:
-    """The ML-ready table (see ``ml_ready``) as Parquet with the same metadata."""
-    tables = (
-        ml_ready(item) if isinstance(item, pd.DataFrame) else _ml_ready_arrow(item) for item in _items(data)
-    )
+    """The ML-ready table (see ``ml_ready_table``) as Parquet with the same metadata."""
+    tables = (ml_ready_table(_arrow_table(item)) for item in _items(data))
     return _write_parquet(tables, "ml-ready", campaigns, exported_at)
 
 
-def _ml_ready_arrow(item: pa.RecordBatch | pa.Table) -> pa.Table:
-    """``ml_ready`` on Arrow data, without a detour through pandas."""
-    table = _arrow_table(item)
+def ml_ready_table(table: pa.Table) -> pa.Table:
+    """The samples with grouping keys first, then the label, the bands in wavelength
+    order and the rest; keep rows of one group on the same side of a train/test split.
+
+    ``group_campaign`` is the campaign key, ``group_acquisition`` source/collection/id
+    (one image, whichever campaign labelled it), and ``pixelN_id`` the native N m pixel
+    holding the sample (its 10 m pixel for N = 10): 10 m samples upsampled from one 20 m
+    or 60 m pixel share that pixel's id, so they cannot leak across a split.
+    """
+    text = table.column("source").type  # string, or large_string from a DataFrame
+    parts = [table.column(n).cast(text) for n in ("source", "collection", "acquisition_id")]
     columns: dict[str, pa.Array] = {
         "group_campaign": table.column("campaign_key"),
-        "group_acquisition": pc.binary_join_element_wise(
-            table.column("source"), table.column("collection"), table.column("acquisition_id"), "/"
-        ),
+        "group_acquisition": pc.binary_join_element_wise(*parts, pa.scalar("/", parts[0].type)),
     }
     epsg, x, y = (table.column(n).to_numpy() for n in ("epsg", "utm_x", "utm_y"))
     for size in (10, 20, 60):
         columns[f"pixel{size}_id"] = pa.array(native_pixel_id(epsg, x, y, size))
-    bands = sorted(
-        (n for n in table.column_names if n in BAND_BY_NAME), key=lambda n: BAND_BY_NAME[n].centre_nm
-    )
-    first = ["label_value", "label_name", *bands]
+    first = ["label_value", "label_name", *by_wavelength(table.column_names)]
     rest = [c for c in table.column_names if c not in first and c != "id"]
     for name in first + rest:
         columns[name] = table.column(name)
-    out = pa.table(columns)
-    frame = ml_ready(arrow_to_frame(table.slice(0, 0)))  # the pandas metadata of the same columns
-    return out.replace_schema_metadata(pa.Schema.from_pandas(frame, preserve_index=False).metadata)
+    return _with_pandas_metadata(pa.table(columns))
 
 
 def read_parquet_export(data: bytes | BinaryIO) -> tuple[pd.DataFrame, dict[str, Any]]:
@@ -378,7 +381,7 @@ def _json_records(frame: pd.DataFrame) -> list[dict[str, Any]]:
     for name in frame.columns:
         series = frame[name]
         if isinstance(series.dtype, pd.DatetimeTZDtype) or pd.api.types.is_datetime64_dtype(series.dtype):
-            text = _utc_timestamps(series.to_frame())[name].dt.strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+            text = utc_timestamps(series.to_frame())[name].dt.strftime("%Y-%m-%dT%H:%M:%S.%fZ")
             columns[name] = [None if pd.isna(v) else v for v in text.tolist()]
         elif pd.api.types.is_float_dtype(series.dtype):
             columns[name] = [None if math.isnan(v) or math.isinf(v) else v for v in series.tolist()]
@@ -450,33 +453,15 @@ def _frames(data: Frames) -> Iterator[pd.DataFrame]:
         yield item if isinstance(item, pd.DataFrame) else arrow_to_frame(item)
 
 
-def arrow_to_frame(item: pa.RecordBatch | pa.Table) -> pd.DataFrame:
-    """Arrow data as a DataFrame: text as pyarrow strings, booleans nullable, times in µs."""
-    frame = item.to_pandas(types_mapper=_PANDAS_TYPES.get)
-    for name in frame.columns:
-        if isinstance(frame[name].dtype, pd.DatetimeTZDtype):
-            frame[name] = frame[name].dt.as_unit("us")
-    return frame
-
-
 def _arrow_table(item: pd.DataFrame | pa.RecordBatch | pa.Table) -> pa.Table:
     """An Arrow table with pandas metadata, so that pandas reads the dtypes back."""
     if isinstance(item, pd.DataFrame):
-        return pa.Table.from_pandas(_utc_timestamps(item), preserve_index=False)
+        return pa.Table.from_pandas(utc_timestamps(item), preserve_index=False)
     table = pa.Table.from_batches([item]) if isinstance(item, pa.RecordBatch) else item
-    if b"pandas" not in (table.schema.metadata or {}):
-        pandas_meta = pa.Schema.from_pandas(arrow_to_frame(table.slice(0, 0)), preserve_index=False).metadata
-        table = table.replace_schema_metadata({**(table.schema.metadata or {}), **pandas_meta})
-    return table
+    return table if b"pandas" in (table.schema.metadata or {}) else _with_pandas_metadata(table)
 
 
-def _utc_timestamps(df: pd.DataFrame) -> pd.DataFrame:
-    """A copy with every datetime column in UTC (naive columns are taken to be UTC)."""
-    out = df.copy()
-    for name in out.columns:
-        column = out[name]
-        if isinstance(column.dtype, pd.DatetimeTZDtype):
-            out[name] = column.dt.tz_convert("UTC")
-        elif pd.api.types.is_datetime64_dtype(column.dtype):
-            out[name] = column.dt.tz_localize("UTC")
-    return out
+def _with_pandas_metadata(table: pa.Table) -> pa.Table:
+    """The table with the pandas metadata of its columns (without any index)."""
+    pandas_meta = pa.Schema.from_pandas(arrow_to_frame(table.slice(0, 0)), preserve_index=False).metadata
+    return table.replace_schema_metadata({**(table.schema.metadata or {}), **pandas_meta})

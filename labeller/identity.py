@@ -5,6 +5,8 @@ from __future__ import annotations
 
 import hashlib
 import json
+import re
+import secrets
 import unicodedata
 from typing import Any
 
@@ -45,3 +47,18 @@ def clean_labeller(name: str | None) -> str | None:
     if any(unicodedata.category(ch).startswith("C") for ch in text):
         raise InvalidInputError("The labeller name contains control characters; type a plain name.")
     return text
+
+
+_SESSION_TOKEN = re.compile(r"[A-Za-z0-9_-]{8,32}")
+
+
+def new_session_token() -> str:
+    """A fresh random draft token for one labelling session (URL-safe, 12 characters)."""
+    return secrets.token_urlsafe(9)
+
+
+def session_token(text: str | None) -> str | None:
+    """``text`` if it is a usable draft token (8-32 of ``A-Z a-z 0-9 _ -``), else None."""
+    if isinstance(text, str) and _SESSION_TOKEN.fullmatch(text):
+        return text
+    return None

@@ -1,36 +1,44 @@
-"""Checking another machine's export before ``Store.import_samples`` merges it: the
-columns it needs, their kinds, one campaign spec per group of rows, and the grid. Pure
-pandas; the store does the SQL."""
+"""Reading another machine's export for ``Store.import_samples``: the file (Parquet bytes or
+a frame), the columns it needs and their kinds, one campaign spec per group of rows, and
+the grid. Pure pandas on the export side; the store only writes the checked rows."""
 
 from __future__ import annotations
 
 import contextlib
 from collections.abc import Mapping
 from datetime import UTC, date, datetime
+from typing import BinaryIO
 
 import numpy as np
 import pandas as pd
 
 from labeller.aoi import AreaOfInterest
-from labeller.bands import ALL_BAND_NAMES, BAND_BY_NAME
 from labeller.campaign import CampaignSpec
 from labeller.errors import InvalidInputError, LabellerError
 from labeller.identity import campaign_key, clean_labeller, identity_key
+from labeller.tables import BAND_COLUMNS, ImportRows, utc_times
 
-BAND_COLUMNS: tuple[str, ...] = tuple(sorted(ALL_BAND_NAMES, key=lambda n: BAND_BY_NAME[n].centre_nm))
 
+def read_import(
+    data: pd.DataFrame | bytes | BinaryIO, campaigns: Mapping[str, Mapping] | None = None
+) -> ImportRows:
+    """The samples of an export (a frame like ``Store.samples()``, or the bytes of a Parquet
+    export), checked and grouped by campaign, for ``Store.import_samples``.
 
-def utc_times(series: pd.Series) -> pd.Series:
-    """Timezone-aware UTC microsecond times from datetimes or ISO 8601 text."""
-    if isinstance(series.dtype, pd.DatetimeTZDtype):
-        out = series.dt.tz_convert("UTC")
-    elif pd.api.types.is_datetime64_dtype(series.dtype):
-        out = series.dt.tz_localize("UTC")
-    elif len(series) and isinstance(series.iloc[0], str):
-        out = pd.to_datetime(series, format="ISO8601", utc=True)
-    else:
-        out = pd.to_datetime(series, utc=True)
-    return out.dt.as_unit("us")
+    ``campaigns`` (by campaign key) gives new campaigns their period and notes; a Parquet
+    export carries it in its metadata. InvalidInputError says what is wrong with the file.
+    """
+    if not isinstance(data, pd.DataFrame):
+        from labeller.export import read_parquet_export  # the file format lives there
+
+        data, meta = read_parquet_export(data)
+        campaigns = campaigns or meta.get("campaigns_by_key", {})
+    if data.empty:
+        raise InvalidInputError(
+            "The file to import holds no samples; export some samples and import that file."
+        )
+    groups = import_groups(import_frame(data), campaigns or {})
+    return ImportRows(groups=tuple(groups), n_input=len(data))
 
 
 IDENTITY_COLUMNS = (
@@ -158,11 +166,12 @@ def import_groups(
                 end=date.fromisoformat(meta["end_date"]) if meta.get("end_date") else spec.end,
                 max_cloud=None if meta.get("max_cloud") is None else float(meta["max_cloud"]),
             )
+        check_grid(spec.aoi, rows, f"{campaign_key(identity_key(spec))} ({where})")
         out.append((spec, rows))
     return out
 
 
-def check_grid(aoi: AreaOfInterest, rows: pd.DataFrame, campaign_id: int) -> None:
+def check_grid(aoi: AreaOfInterest, rows: pd.DataFrame, campaign: str) -> None:
     """Refuse samples whose row/col and coordinates are not on the campaign's grid."""
     r, c = rows["row"].to_numpy(), rows["col"].to_numpy()
     n_rows, n_cols = aoi.shape
@@ -178,7 +187,7 @@ def check_grid(aoi: AreaOfInterest, rows: pd.DataFrame, campaign_id: int) -> Non
     )
     if off.any():
         raise InvalidInputError(
-            f"{int(off.sum())} samples for campaign {campaign_id} do not lie on its 10 m grid (their "
+            f"{int(off.sum())} samples for campaign {campaign} do not lie on its 10 m grid (their "
             "row, column and UTM coordinates disagree); the file may have been edited. Nothing was "
             "imported."
         )

@@ -5,13 +5,15 @@ Pure Python over a store and a source, so pages stay thin and tests need no brow
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 
 import numpy as np
 
 from labeller import render
 from labeller.campaign import CampaignSpec
-from labeller.errors import LabellerError
+from labeller.errors import ReviewConflictError
 from labeller.prefetch import SceneLoader
 from labeller.scene_cache import SceneCache
 from labeller.selection import Pixel, Selection, click_to_pixel, is_valid, toggle, valid_only
@@ -22,8 +24,7 @@ PREFETCH_AHEAD = 2
 """Images fetched in the background beyond the one shown."""
 
 
-class ReviewConflictError(LabellerError):
-    """Another session reviewed the current image since this one opened it."""
+__all__ = ["PREFETCH_AHEAD", "LabellingSession", "LoopProgress", "ReviewConflictError"]
 
 
 @dataclass(frozen=True)
@@ -52,14 +53,20 @@ class LabellingSession:
         acquisitions: list[Acquisition],
         cache: SceneCache | None = None,
         prefetch: bool = True,
+        draft_token: str = "",
     ) -> None:
         self.store = store
+        self.draft_token = draft_token
+        """This labelling session's key for its unsaved selection in the store (a browser
+        session keeps it in the page address, so a reload finds its own draft)."""
         self.source = source
         self.campaign = campaign
         self.acquisitions = acquisitions
         self.reviews: dict[str, Review] = store.reviews(campaign.id)
         self.index = self.first_unreviewed()
         self.selection: Selection = self._resume_selection()
+        self._drafted: Selection | None = None
+        """The selection last kept as this session's draft (None: not written yet)."""
         self.factor = render.upscale_factor(*self.aoi.shape)
         self.loader = SceneLoader(source, self.aoi, cache)
         self.prefetching = prefetch
@@ -154,8 +161,14 @@ class LabellingSession:
         self._set_selection(frozenset())
 
     def _set_selection(self, selection: Selection) -> None:
+        """Change the working selection and keep it as this session's draft."""
         self.selection = frozenset(selection)
-        self.store.set_draft(self.campaign.id, self.selection)
+        self._keep_draft()
+
+    def _keep_draft(self) -> None:
+        if self.selection != self._drafted:
+            self.store.set_draft(self.campaign.id, self.selection, self.draft_token)
+            self._drafted = self.selection
 
     def selectable(self) -> Selection:
         """The selected pixels that have data in the current scene (what Save stores)."""
@@ -165,60 +178,65 @@ class LabellingSession:
 
     def save_and_next(self) -> Review:
         """Store the selected valid pixels' spectra for the current acquisition, then advance."""
-        self._check_not_changed_by_others()
-        review = self.store.save(
-            self.campaign.id, self.aoi, self.scene(), sorted(self.selectable()), labeller=self.labeller
-        )
+        scene, pixels = self.scene(), sorted(self.selectable())
+        with self._unless_changed_by_others() as seen:
+            review = self.store.save(
+                self.campaign.id, self.aoi, scene, pixels, labeller=self.labeller, expected=seen
+            )
         self.reviews[review.acquisition_id] = review
         self.go(self.index + 1)
         return review
 
     def skip(self) -> Review:
         """Record the current acquisition as skipped (no spectra), then advance."""
-        self._check_not_changed_by_others()
-        review = self.store.skip(self.campaign.id, self.current, labeller=self.labeller)
+        with self._unless_changed_by_others() as seen:
+            review = self.store.skip(self.campaign.id, self.current, labeller=self.labeller, expected=seen)
         self.reviews[review.acquisition_id] = review
         self.go(self.index + 1)
         return review
 
-    def _check_not_changed_by_others(self) -> None:
-        """Refuse to overwrite a review another session wrote since this one last looked.
+    @contextmanager
+    def _unless_changed_by_others(self) -> Iterator[Review | None]:
+        """The review this session last saw of the current image, for the store to compare
+        with the stored one inside the write (``ReviewConflictError`` if they differ).
 
         Two people (or tabs) on one campaign would otherwise replace each other's pixels
-        silently. The refusal updates what this session knows, so pressing again replaces
-        the other review on purpose.
+        silently. The refusal teaches this session the review stored now, so pressing
+        again replaces it on purpose.
         """
-        latest = self.store.reviews(self.campaign.id)
         acquisition = self.current.id
-        mine, theirs = self.reviews.get(acquisition), latest.get(acquisition)
-        self.reviews = latest
-        if theirs is not None and theirs != mine:
-            who = f" by {theirs.labeller}" if theirs.labeller else ""
-            what = "skipped" if theirs.status == "skipped" else f"saved with {theirs.n_pixels} pixels"
-            raise ReviewConflictError(
-                f"This image was {what}{who} in another session at {theirs.reviewed_at:%H:%M:%S} UTC. "
-                "Your selection is kept: press again to replace that review with yours, "
-                "or go Back and forth to see theirs."
-            )
+        try:
+            yield self.reviews.get(acquisition)
+        except ReviewConflictError as conflict:
+            if conflict.current is None:
+                self.reviews.pop(acquisition, None)
+            else:
+                self.reviews[acquisition] = conflict.current
+            raise
 
     def back(self) -> None:
         if self.index > 0:
             self.go(self.index - 1)
 
     def go(self, index: int) -> None:
-        """Open acquisition ``index``. A saved one shows its saved pixels; otherwise the
-        selection carries over from the image shown before."""
+        """Open acquisition ``index``, with the reviews as stored now (also other sessions').
+        A saved one shows its saved pixels (without touching the draft: viewing is not
+        editing); otherwise the selection carries over from the image shown before and
+        becomes this session's draft."""
         self.index = min(max(index, 0), len(self.acquisitions))
         if self.finished:
             return
         self._prefetch()
+        self.reviews = self.store.reviews(self.campaign.id)  # others' work shows too
         review = self.review_of(self.current)
         if review is not None and review.status == "saved":
-            self._set_selection(self.store.saved_pixels(self.campaign.id, self.current.id))
+            self.selection = frozenset(self.store.saved_pixels(self.campaign.id, self.current.id))
+        else:
+            self._keep_draft()
 
     def _resume_selection(self) -> Selection:
-        """The unsaved working selection if any, else the pixels of the last saved acquisition."""
-        draft = self.store.draft(self.campaign.id)
+        """This session's unsaved selection if any, else the pixels of the last saved acquisition."""
+        draft = self.store.draft(self.campaign.id, self.draft_token)
         if draft:
             return frozenset(draft)
         for acquisition in reversed(self.acquisitions[: self.index]):

@@ -10,7 +10,7 @@ from __future__ import annotations
 import altair as alt
 import streamlit as st
 
-from labeller import export
+from labeller import export, importing
 from labeller.store import SampleFilter, Store
 from pages import ui
 
@@ -139,6 +139,7 @@ def downloads(store: Store, where: SampleFilter, campaigns, count: int) -> None:
         ),
     ]
     helps = {
+        "Download CSV": export.CSV_FORMULA_NOTE,
         "Download Parquet": "Typed columns with units, wavelengths and CRS in the file; import it elsewhere.",
         "Download GeoJSON": "Points in WGS84 with every column as properties.",
         "Download ML-ready Parquet": "With grouping keys (campaign, acquisition, native 20 m and 60 m pixel) "
@@ -191,7 +192,7 @@ def import_file(store: Store, key: str) -> None:
     uploaded = st.session_state.get(key)
     if uploaded is None:
         return
-    report = store.import_samples(uploaded.getvalue())
+    report = store.import_samples(importing.read_import(uploaded.getvalue()))
     ui.flash(f"Imported {uploaded.name}: {report.describe()}", kind="success")
     st.session_state[IMPORT_ROUND] = st.session_state.get(IMPORT_ROUND, 0) + 1  # a fresh uploader
 
@@ -217,9 +218,10 @@ def prune(store: Store, campaigns) -> None:
             ),
         )
         if acquisition and st.button("Delete this image's review…"):
+            shown = reviews[acquisition]  # refused if someone changes it before the confirmation
             confirm_delete(
                 f"the review of {acquisition} and its samples",
-                lambda: store.delete_review(campaign_id, acquisition),
+                lambda: store.delete_review(campaign_id, acquisition, expected=shown),
             )
 
 

@@ -7,16 +7,25 @@ from datetime import date, timedelta
 import streamlit as st
 
 from labeller import render
-from labeller.aoi import AreaOfInterest, bbox_of_geojson, map_zoom
-from labeller.campaign import CampaignSpec
+from labeller.aoi import (
+    BBOX_FIELDS,
+    AreaOfInterest,
+    bbox_of_geojson,
+    coverage_warning,
+    format_degrees,
+    map_zoom,
+    parse_bbox,
+)
+from labeller.campaign import CampaignSpec, parse_campaign_id
 from labeller.errors import LabellerError
+from labeller.identity import new_session_token, session_token
 from labeller.labelling import LabellingSession
 from pages import source_picker, ui
 from pages.aoi_map import aoi_map, aoi_outline
 
 SESSION = "labelling"
 BBOX_KEYS = ("min_lon", "min_lat", "max_lon", "max_lat")
-BBOX_LABELS = ("Min lon (west)", "Min lat (south)", "Max lon (east)", "Max lat (north)")
+BBOX_LABELS = BBOX_FIELDS
 DEFAULT_BBOX = (14.5514, 45.8659, 14.5642, 45.8750)  # 1 km near Ljubljana: forest, meadows, houses
 MAP_KEY, IMAGE_KEY = "aoi_map", "image"
 FIRST_DATE = date(2015, 6, 23)  # Sentinel-2A's launch: no image is older
@@ -54,7 +63,7 @@ def sync_drawn_bbox() -> None:
         ui.flash(ui.message_for(error))
         return
     for key, value in zip(BBOX_KEYS, bbox, strict=True):
-        st.session_state[key] = round(value, 6)
+        st.session_state[key] = format_degrees(round(value, 6))  # 6 decimals: about 0.1 m
 
 
 def aoi_inputs() -> AreaOfInterest | None:
@@ -65,18 +74,21 @@ def aoi_inputs() -> AreaOfInterest | None:
         st.markdown("**Area of interest** (WGS84 degrees). Draw a rectangle on the map or type:")
         a, b = st.columns(2)
         for col, key, label in zip((a, b, a, b), BBOX_KEYS, BBOX_LABELS, strict=True):
-            col.number_input(label, key=key, format="%.6f", step=0.001)
+            col.text_input(label, key=key, help="Decimal degrees, WGS84, e.g. 14.5514")
         aoi, problem = None, None
         try:
-            aoi = AreaOfInterest(*typed_bbox())
+            aoi = AreaOfInterest(*parse_bbox(typed_bbox()))
         except Exception as error:  # noqa: BLE001 - any bad box gets a message
             problem = ui.message_for(error)
         if aoi is not None:
             st.success(f"Grid: {aoi.describe()}", icon=":material/straighten:")
+            outside = coverage_warning(aoi)
+            if outside:
+                st.warning(outside, icon=":material/public_off:")
         else:
             st.error(problem, icon=":material/warning:")
     with map_col:
-        bbox = typed_bbox() if aoi is not None else DEFAULT_BBOX
+        bbox = aoi.bbox if aoi is not None else DEFAULT_BBOX
         ui.drawing_map(
             aoi_map(),
             key=MAP_KEY,
@@ -87,13 +99,22 @@ def aoi_inputs() -> AreaOfInterest | None:
     return aoi
 
 
+DRAFT_PARAM = "s"  # query parameter: this browser session's draft token (its unsaved selection)
+
+
+def draft_token() -> str:
+    """This browser session's draft token: from the page address (so a reload finds its own
+    unsaved selection), else a new one."""
+    return session_token(st.query_params.get(DRAFT_PARAM)) or new_session_token()
+
+
 def loop_options() -> dict:
-    """Scene cache and prefetch settings for a labelling session."""
-    return {"cache": ui.scene_cache(), "prefetch": ui.app_settings().prefetch}
+    """Scene cache, prefetch settings and draft token for a labelling session."""
+    return {"cache": ui.scene_cache(), "prefetch": ui.app_settings().prefetch, "draft_token": draft_token()}
 
 
 def form_defaults() -> dict:
-    return dict(zip(BBOX_KEYS, DEFAULT_BBOX, strict=True)) | {
+    return dict(zip(BBOX_KEYS, map(format_degrees, DEFAULT_BBOX), strict=True)) | {
         "source": None,  # chosen by source_picker.default_source()
         "collection": None,
         "label_value": "1",
@@ -191,6 +212,7 @@ def start_campaign(aoi: AreaOfInterest) -> None:
 def open_session(labelling: LabellingSession) -> None:
     st.session_state[SESSION] = labelling
     st.query_params["campaign"] = str(labelling.campaign.id)
+    st.query_params[DRAFT_PARAM] = labelling.draft_token
 
 
 def resume_from_url() -> None:
@@ -198,9 +220,15 @@ def resume_from_url() -> None:
     campaign_id = st.query_params.get("campaign")
     if session() is not None or not campaign_id:
         return
+    try:
+        number = parse_campaign_id(campaign_id)
+    except LabellerError as error:
+        del st.query_params["campaign"]
+        st.warning(str(error), icon=":material/link_off:")
+        return
     with ui.showing_errors(), st.spinner("Resuming your campaign…"):
         store = ui.get_store()
-        record = store.campaign(int(campaign_id)) if campaign_id.isdigit() else None
+        record = store.campaign(number)
         if record is None:
             del st.query_params["campaign"]
             st.warning(f"Campaign {campaign_id} no longer exists; set up a new one.")
@@ -224,7 +252,7 @@ def resume_from_url() -> None:
 
 def fill_form(spec: CampaignSpec) -> None:
     """Put a campaign's settings into the set-up form."""
-    values = dict(zip(BBOX_KEYS, spec.aoi.bbox, strict=True)) | {
+    values = dict(zip(BBOX_KEYS, map(format_degrees, spec.aoi.bbox), strict=True)) | {
         "label_value": f"{spec.label_value:g}",
         "label_name": spec.label_name,
         "notes": spec.notes,

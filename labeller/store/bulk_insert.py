@@ -12,8 +12,8 @@ import sqlalchemy as sa
 from sqlalchemy.engine import Connection
 from sqlalchemy.exc import DBAPIError
 
-from labeller.importing import utc_times
 from labeller.store.schema import INSERT_COLUMNS, SAMPLE_KEY, UTCDateTime, samples_table
+from labeller.tables import utc_times
 
 _TIME_COLUMNS = tuple(name for name in INSERT_COLUMNS if isinstance(samples_table.c[name].type, UTCDateTime))
 

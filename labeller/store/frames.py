@@ -5,9 +5,8 @@ from __future__ import annotations
 import pandas as pd
 import sqlalchemy as sa
 
-from labeller.export import arrow_to_frame
-from labeller.importing import utc_times
 from labeller.store.schema import UTCDateTime
+from labeller.tables import arrow_to_frame, utc_times
 
 __all__ = ["arrow_to_frame", "result_frame", "typed"]
 

@@ -12,7 +12,7 @@ import sqlalchemy as sa
 from sqlalchemy.engine import Connection
 
 from labeller.errors import StoreError
-from labeller.store.schema import SCHEMA_VERSION, meta_table, metadata
+from labeller.store.schema import SCHEMA_VERSION, drafts_table, meta_table, metadata
 
 _SCHEMA_LOCK = 0x53325F4C4142454C
 """PostgreSQL advisory lock key held while the schema is created or upgraded."""
@@ -26,7 +26,18 @@ def _migrate_1_to_2(conn: Connection) -> None:
     conn.exec_driver_sql("CREATE INDEX ix_samples_labeller ON samples (labeller)")
 
 
-MIGRATIONS: dict[int, Callable[[Connection], None]] = {1: _migrate_1_to_2}
+def _migrate_2_to_3(conn: Connection) -> None:
+    """One unsaved selection per campaign and labelling session: the ``drafts`` table. A
+    campaign's one draft moves there under the session token "" (``Store.draft``'s default)."""
+    drafts_table.create(conn)
+    conn.exec_driver_sql(
+        "INSERT INTO drafts (campaign_id, session, pixels, updated_at) "
+        "SELECT id, '', draft_selection, updated_at FROM campaigns WHERE draft_selection IS NOT NULL"
+    )
+    conn.exec_driver_sql("UPDATE campaigns SET draft_selection = NULL")
+
+
+MIGRATIONS: dict[int, Callable[[Connection], None]] = {1: _migrate_1_to_2, 2: _migrate_2_to_3}
 """``MIGRATIONS[v]`` upgrades a version-``v`` database to version ``v + 1``."""
 
 

@@ -9,7 +9,6 @@ import pandas as pd
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection
 
-from labeller.importing import utc_times
 from labeller.store.frames import result_frame, typed
 from labeller.store.migrations import version_query
 from labeller.store.records import CampaignRecord, Review, SampleFilter
@@ -18,9 +17,11 @@ from labeller.store.schema import (
     SAVED,
     SKIPPED,
     campaigns_table,
+    drafts_table,
     reviews_table,
     samples_table,
 )
+from labeller.tables import utc_times
 
 
 def schema_version(conn: Connection) -> int:
@@ -60,9 +61,10 @@ def campaigns(conn: Connection) -> pd.DataFrame:
     return typed(frame, campaigns_table, {name: "int64" for _, name in counted})
 
 
-def draft(conn: Connection, campaign_id: int) -> set[tuple[int, int]]:
+def draft(conn: Connection, campaign_id: int, session: str) -> set[tuple[int, int]]:
+    d = drafts_table.c
     text = conn.execute(
-        sa.select(campaigns_table.c.draft_selection).where(campaigns_table.c.id == campaign_id)
+        sa.select(d.pixels).where(d.campaign_id == campaign_id, d.session == session)
     ).scalar()
     return {(r, c) for r, c in json.loads(text)} if text else set()
 

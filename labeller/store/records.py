@@ -54,6 +54,17 @@ class Review:
     """Who saved or skipped it, when a name was given."""
 
 
+class _AnyReview:
+    """The type of ``ANY_REVIEW``."""
+
+    def __repr__(self) -> str:
+        return "ANY_REVIEW"
+
+
+ANY_REVIEW = _AnyReview()
+"""``expected`` for a write that replaces whatever review is stored (no conflict check)."""
+
+
 @dataclass(frozen=True)
 class ImportReport:
     """What ``Store.import_samples`` did."""

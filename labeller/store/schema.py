@@ -1,7 +1,8 @@
 """The tables, their column types and the Arrow schema of sample batches.
 
 Schema version 2 added the labeller's name to reviews and samples, and a per-campaign
-``revision`` counter that ``Store.data_version()`` reads (see ``migrations``).
+``revision`` counter that ``Store.data_version()`` reads; version 3 the ``drafts`` table,
+one unsaved selection per campaign and labelling session (see ``migrations``).
 """
 
 from __future__ import annotations
@@ -11,20 +12,10 @@ from datetime import UTC, datetime
 import pyarrow as pa
 import sqlalchemy as sa
 
-from labeller.bands import ALL_BAND_NAMES, BAND_BY_NAME
+from labeller.tables import BAND_COLUMNS, CAMPAIGN_COLUMNS
+from labeller.tables import SCHEMA_VERSION as SCHEMA_VERSION  # defined with the table conventions
 
-SCHEMA_VERSION = 2
 SAVED, SKIPPED = "saved", "skipped"
-BAND_COLUMNS: tuple[str, ...] = tuple(sorted(ALL_BAND_NAMES, key=lambda n: BAND_BY_NAME[n].centre_nm))
-CAMPAIGN_COLUMNS: tuple[str, ...] = (
-    "campaign_key",
-    "campaign_min_lon",
-    "campaign_min_lat",
-    "campaign_max_lon",
-    "campaign_max_lat",
-)
-"""Added to every sample frame: the campaign's identity, so an export can be imported
-elsewhere (campaign ids are local to one database; the key is the same everywhere)."""
 
 
 class UTCDateTime(sa.TypeDecorator):
@@ -90,7 +81,7 @@ campaigns_table = sa.Table(
     sa.Column("max_cloud", sa.Double, nullable=True),
     sa.Column("created_at", UTCDateTime, nullable=False),
     sa.Column("updated_at", UTCDateTime, nullable=False),
-    sa.Column("draft_selection", sa.Text, nullable=True),
+    sa.Column("draft_selection", sa.Text, nullable=True),  # up to v2; v3 keeps drafts in ``drafts``
     # v2: bumped by every change to the campaign's reviews or samples (see data_version).
     sa.Column("revision", sa.Integer, nullable=False, server_default="0"),
     # Never reuse a deleted campaign's id: a stale browser tab must not reach a new campaign.
@@ -121,6 +112,18 @@ reviews_table = sa.Table(
     sa.UniqueConstraint("campaign_id", "acquisition_id"),
     sa.CheckConstraint(f"status IN ('{SAVED}', '{SKIPPED}')", name="status"),
 )
+
+drafts_table = sa.Table(
+    "drafts",
+    metadata,
+    _campaign_fk(),
+    # The labelling session's draft token ("" for the one draft a v2 database had).
+    sa.Column("session", sa.String(64), nullable=False),
+    sa.Column("pixels", sa.Text, nullable=False),  # JSON list of [row, col]
+    sa.Column("updated_at", UTCDateTime, nullable=False),
+    sa.PrimaryKeyConstraint("campaign_id", "session"),
+)
+"""v3: the unsaved selection of each labelling session of a campaign."""
 
 samples_table = sa.Table(
     "samples",

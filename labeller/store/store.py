@@ -4,15 +4,13 @@ work to ``writing`` (write transactions), ``queries`` and ``batches`` (reads).""
 from __future__ import annotations
 
 import json
-from collections.abc import Iterable, Iterator, Mapping
+from collections.abc import Iterable, Iterator
 from datetime import date
 from pathlib import Path
-from typing import BinaryIO
 
 import pandas as pd
 import pyarrow as pa
 
-from labeller import importing
 from labeller.aoi import AreaOfInterest
 from labeller.campaign import CampaignSpec
 from labeller.identity import clean_labeller
@@ -22,8 +20,9 @@ from labeller.store.engine import Database, sqlite_url
 from labeller.store.frames import arrow_to_frame
 from labeller.store.migrations import init_schema
 from labeller.store.pixels import check_scene, pixel_tuples, pixel_values, valid_pixels
-from labeller.store.records import CampaignRecord, ImportReport, Review, SampleFilter
+from labeller.store.records import ANY_REVIEW, CampaignRecord, ImportReport, Review, SampleFilter
 from labeller.store.schema import SAMPLE_ORDER, SAMPLE_SCHEMA, SAVED, SKIPPED
+from labeller.tables import ImportRows
 
 
 class Store:
@@ -77,13 +76,17 @@ class Store:
 
     # --- Draft selection ------------------------------------------------------------------
 
-    def set_draft(self, campaign_id: int, pixels: Iterable[tuple[int, int]]) -> None:
-        """Keep the unsaved working selection so that a reloaded tab loses nothing."""
+    def set_draft(self, campaign_id: int, pixels: Iterable[tuple[int, int]], session: str = "") -> None:
+        """Keep a labelling session's unsaved selection so that a reloaded tab loses
+        nothing. ``session`` is the session's draft token: each session of a campaign has
+        its own draft, and one never touches another's."""
         text = json.dumps(sorted([int(r), int(c)] for r, c in set(pixel_tuples(pixels))))
-        self._db.write(lambda conn: writing.set_draft(conn, campaign_id, text))
+        session = str(session)
+        self._db.write(lambda conn: writing.set_draft(conn, campaign_id, session, text, writing.now()))
 
-    def draft(self, campaign_id: int) -> set[tuple[int, int]]:
-        return self._db.fetch(queries.draft, campaign_id)
+    def draft(self, campaign_id: int, session: str = "") -> set[tuple[int, int]]:
+        """The unsaved selection of this labelling session of the campaign (empty if none)."""
+        return self._db.fetch(queries.draft, campaign_id, str(session))
 
     # --- Reviews and samples --------------------------------------------------------------
 
@@ -98,10 +101,16 @@ class Store:
         scene: Scene,
         pixels: Iterable[tuple[int, int]],
         labeller: str | None = None,
+        expected: Review | None = ANY_REVIEW,
     ) -> Review:
         """Replace this acquisition's review and samples with the given pixels, in one
         transaction. Pixels not valid in the scene are dropped; the rest get one sample each.
-        ``labeller`` (a person's name, optional) is stored with the review and the samples."""
+        ``labeller`` (a person's name, optional) is stored with the review and the samples.
+
+        ``expected`` is the review the caller last saw (None: none): when another one is
+        stored by then, nothing is written and ``ReviewConflictError`` says whose it is
+        (compared under the campaign's lock, in the same transaction as the write). The
+        default, ``ANY_REVIEW``, replaces whatever is there."""
         labeller = clean_labeller(labeller)
         check_scene(aoi, scene)
         rows, cols = valid_pixels(aoi, scene, pixels)
@@ -117,11 +126,19 @@ class Store:
         values = pixel_values(aoi, scene, rows, cols, review)
         # Two sessions saving the same acquisition at once: the loser retries over the winner.
         return self._db.write(
-            lambda conn: writing.save(conn, campaign_id, aoi, acquisition, review, values), retries=1
+            lambda conn: writing.save(conn, campaign_id, aoi, acquisition, review, values, expected),
+            retries=1,
         )
 
-    def skip(self, campaign_id: int, acquisition: Acquisition, labeller: str | None = None) -> Review:
-        """Mark an acquisition skipped and delete any samples saved from it."""
+    def skip(
+        self,
+        campaign_id: int,
+        acquisition: Acquisition,
+        labeller: str | None = None,
+        expected: Review | None = ANY_REVIEW,
+    ) -> Review:
+        """Mark an acquisition skipped and delete any samples saved from it (``expected``
+        as for ``save``)."""
         review = Review(
             acquisition_id=acquisition.id,
             acquired_at=writing.require_utc(acquisition.time, "acquisition time"),
@@ -130,11 +147,15 @@ class Store:
             reviewed_at=writing.now(),
             labeller=clean_labeller(labeller),
         )
-        return self._db.write(lambda conn: writing.skip(conn, campaign_id, acquisition, review), retries=1)
+        return self._db.write(
+            lambda conn: writing.skip(conn, campaign_id, acquisition, review, expected), retries=1
+        )
 
-    def delete_review(self, campaign_id: int, acquisition_id: str) -> None:
-        """Forget an acquisition's review and its samples."""
-        self._db.write(lambda conn: writing.delete_review(conn, campaign_id, acquisition_id))
+    def delete_review(
+        self, campaign_id: int, acquisition_id: str, expected: Review | None = ANY_REVIEW
+    ) -> None:
+        """Forget an acquisition's review and its samples (``expected`` as for ``save``)."""
+        self._db.write(lambda conn: writing.delete_review(conn, campaign_id, acquisition_id, expected))
 
     def saved_pixels(self, campaign_id: int, acquisition_id: str) -> set[tuple[int, int]]:
         return self._db.fetch(queries.saved_pixels, campaign_id, acquisition_id)
@@ -220,24 +241,14 @@ class Store:
 
     # --- Import ---------------------------------------------------------------------------
 
-    def import_samples(
-        self, data: pd.DataFrame | bytes | BinaryIO, campaigns: Mapping[str, Mapping] | None = None
-    ) -> ImportReport:
-        """Merge samples exported elsewhere (a frame like ``samples()``, or the bytes of a
-        Parquet export) into this database, in one transaction.
+    def import_samples(self, rows: ImportRows) -> ImportReport:
+        """Merge samples exported elsewhere, read and checked by ``importing.read_import``
+        (the store knows no file format), into this database, in one transaction.
 
         Campaigns are matched by identity (area, label, source, collection) and created
         when missing; acquisitions without a review here get one. A sample whose campaign,
         acquisition, row and column are already here is a duplicate and is left as it is.
-        ``campaigns`` (by campaign key) gives new campaigns their period and notes; a
-        Parquet export carries it in its metadata.
         """
-        from labeller import export  # the file format lives there; export never imports store
-
-        if not isinstance(data, pd.DataFrame):
-            data, meta = export.read_parquet_export(data)
-            campaigns = campaigns or meta.get("campaigns_by_key", {})
-        groups = importing.import_groups(importing.import_frame(data), campaigns or {})
         now = writing.now()
         # A campaign created concurrently by another session: retry, matching it this time.
-        return self._db.write(lambda conn: writing.import_groups(conn, groups, len(data), now), retries=1)
+        return self._db.write(lambda conn: writing.import_groups(conn, rows, now), retries=1)

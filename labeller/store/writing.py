@@ -12,17 +12,19 @@ from typing import Any
 
 import pandas as pd
 import sqlalchemy as sa
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.engine import Connection
 
-from labeller import importing
 from labeller.aoi import AreaOfInterest
 from labeller.campaign import CampaignSpec
-from labeller.errors import InvalidInputError, StoreError
+from labeller.errors import InvalidInputError, ReviewConflictError, StoreError
 from labeller.identity import identity_key
 from labeller.sources.base import Acquisition
 from labeller.store.bulk_insert import insert_samples
-from labeller.store.records import ImportReport, Review
-from labeller.store.schema import SAVED, campaigns_table, reviews_table, samples_table
+from labeller.store.records import ANY_REVIEW, ImportReport, Review
+from labeller.store.schema import SAVED, SKIPPED, campaigns_table, drafts_table, reviews_table, samples_table
+from labeller.tables import ImportRows
 
 _LABEL_FIELDS = ("label_value", "label_name", "source", "collection")
 """Campaign fields copied into each of its samples."""
@@ -118,12 +120,26 @@ def touch(conn: Connection, campaign_id: int, when: datetime) -> None:
     )
 
 
-def set_draft(conn: Connection, campaign_id: int, text: str) -> None:
-    done = conn.execute(
-        sa.update(campaigns_table).where(campaigns_table.c.id == campaign_id).values(draft_selection=text)
-    )
-    if done.rowcount == 0:
+def set_draft(conn: Connection, campaign_id: int, session: str, text: str, when: datetime) -> None:
+    """Keep ``text`` as the unsaved selection of this labelling session of the campaign;
+    other sessions' drafts are left alone."""
+    exists = conn.execute(sa.select(campaigns_table.c.id).where(campaigns_table.c.id == campaign_id))
+    if exists.one_or_none() is None:
         raise missing_campaign(campaign_id)
+    insert = {"postgresql": pg_insert, "sqlite": sqlite_insert}.get(conn.dialect.name)
+    row = {"campaign_id": campaign_id, "session": session, "pixels": text, "updated_at": when}
+    if insert is None:  # another backend: no concurrent tabs of one session expected there
+        d = drafts_table.c
+        conn.execute(sa.delete(drafts_table).where(d.campaign_id == campaign_id, d.session == session))
+        conn.execute(sa.insert(drafts_table).values(**row))
+        return
+    upsert = insert(drafts_table).values(**row)
+    conn.execute(
+        upsert.on_conflict_do_update(
+            index_elements=["campaign_id", "session"],
+            set_={"pixels": upsert.excluded.pixels, "updated_at": upsert.excluded.updated_at},
+        )
+    )
 
 
 def delete_campaign(conn: Connection, campaign_id: int) -> None:
@@ -140,14 +156,17 @@ def save(
     acquisition: Acquisition,
     review: Review,
     values: pd.DataFrame,
+    expected=ANY_REVIEW,
 ) -> Review:
-    """Replace the acquisition's review and samples with ``review`` and ``values``."""
+    """Replace the acquisition's review and samples with ``review`` and ``values``, if the
+    stored review is still ``expected`` (see ``check_expected``)."""
     campaign = lock_campaign(conn, campaign_id)
     if tuple(campaign[k] for k in ("min_lon", "min_lat", "max_lon", "max_lat")) != aoi.bbox:
         raise StoreError(
             f"This scene's area does not match campaign {campaign_id}; reload the campaign "
             "and select the pixels again."
         )
+    check_expected(conn, campaign_id, acquisition.id, expected)
     _replace_review(conn, campaign_id, acquisition, review)
     if len(values):
         label = {k: campaign[k] for k in _LABEL_FIELDS}
@@ -156,18 +175,69 @@ def save(
     return review
 
 
-def skip(conn: Connection, campaign_id: int, acquisition: Acquisition, review: Review) -> Review:
-    """Record the acquisition as skipped, deleting any samples saved from it."""
+def skip(
+    conn: Connection, campaign_id: int, acquisition: Acquisition, review: Review, expected=ANY_REVIEW
+) -> Review:
+    """Record the acquisition as skipped, deleting any samples saved from it, if the stored
+    review is still ``expected``."""
     lock_campaign(conn, campaign_id)
+    check_expected(conn, campaign_id, acquisition.id, expected)
     _replace_review(conn, campaign_id, acquisition, review)
     touch(conn, campaign_id, review.reviewed_at)
     return review
 
 
-def delete_review(conn: Connection, campaign_id: int, acquisition_id: str) -> None:
+def delete_review(conn: Connection, campaign_id: int, acquisition_id: str, expected=ANY_REVIEW) -> None:
     if lock_campaign(conn, campaign_id, required=False) is not None:
+        check_expected(conn, campaign_id, acquisition_id, expected, AFTER_REFUSED_DELETE)
         _delete_acquisition(conn, campaign_id, acquisition_id)
         touch(conn, campaign_id, now())
+
+
+def stored_review(conn: Connection, campaign_id: int, acquisition_id: str) -> Review | None:
+    r = reviews_table.c
+    query = sa.select(r.acquisition_id, r.acquired_at, r.status, r.n_pixels, r.reviewed_at, r.labeller).where(
+        r.campaign_id == campaign_id, r.acquisition_id == acquisition_id
+    )
+    row = conn.execute(query).one_or_none()
+    return None if row is None else Review(**row._asdict())
+
+
+AFTER_REFUSED_PRESS = (
+    "Your selection is kept: press again to replace that review with yours, "
+    "or go Back and forth to see theirs."
+)
+AFTER_REFUSED_DELETE = "Nothing was deleted: look at it again, and delete it if you still mean to."
+
+
+def check_expected(
+    conn: Connection, campaign_id: int, acquisition_id: str, expected, then: str = AFTER_REFUSED_PRESS
+) -> None:
+    """Refuse the write unless the acquisition's stored review is ``expected`` (None: no
+    review), the one the writer last saw; ``ANY_REVIEW`` checks nothing. ``then`` ends the
+    message: what the user can do now.
+
+    Called with the campaign locked, so no other write can land between this check and
+    the write: two sessions never replace each other's reviews silently.
+    """
+    if expected is ANY_REVIEW:
+        return
+    current = stored_review(conn, campaign_id, acquisition_id)
+    if current == expected:
+        return
+    raise ReviewConflictError(f"{conflict_message(current)} {then}", current=current)
+
+
+def conflict_message(current: Review | None) -> str:
+    """Who changed the image's review, and when (UTC)."""
+    if current is None:
+        what = "This image's review was deleted in another session."
+    else:
+        who = f" by {current.labeller}" if current.labeller else ""
+        pixels = f"{current.n_pixels} pixel{'' if current.n_pixels == 1 else 's'}"
+        done = "skipped" if current.status == SKIPPED else f"saved with {pixels}"
+        what = f"This image was {done}{who} in another session at {current.reviewed_at:%H:%M:%S} UTC."
+    return what
 
 
 def _delete_acquisition(conn: Connection, campaign_id: int, acquisition_id: str) -> None:
@@ -201,15 +271,13 @@ def _replace_review(conn: Connection, campaign_id: int, acquisition: Acquisition
 # --- Import -------------------------------------------------------------------------------
 
 
-def import_groups(
-    conn: Connection, groups: list[tuple[CampaignSpec, pd.DataFrame]], n_input: int, when: datetime
-) -> ImportReport:
-    """Merge each campaign's sample rows (``importing.import_groups``), skipping duplicates."""
+def import_groups(conn: Connection, data: ImportRows, when: datetime) -> ImportReport:
+    """Merge each campaign's checked sample rows (``importing.read_import``), skipping
+    duplicates."""
     added = created = new_reviews = 0
-    for spec, rows in groups:
+    for spec, rows in data.groups:
         campaign, is_new = _campaign_for_import(conn, spec, when)
         created += is_new
-        importing.check_grid(spec.aoi, rows, campaign["id"])
         before = _count_campaign_samples(conn, campaign["id"])
         label = {k: campaign[k] for k in _LABEL_FIELDS}
         insert_samples(conn, rows.assign(campaign_id=campaign["id"], **label), ignore_duplicates=True)
@@ -217,7 +285,7 @@ def import_groups(
         new_reviews += _reviews_for_import(conn, campaign["id"], rows)
         touch(conn, campaign["id"], when)
     return ImportReport(
-        added=added, duplicates=n_input - added, campaigns_created=created, reviews_created=new_reviews
+        added=added, duplicates=data.n_input - added, campaigns_created=created, reviews_created=new_reviews
     )
 
 

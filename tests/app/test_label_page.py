@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+import re
 from datetime import date, timedelta
 
 import numpy as np
@@ -25,7 +26,7 @@ def errors(at) -> list[str]:
 
 def type_bbox(at, bbox):
     for key, value in zip(("min_lon", "min_lat", "max_lon", "max_lat"), bbox, strict=True):
-        at.number_input(key=key).set_value(value)
+        at.text_input(key=key).set_value(str(value))
     at.run()
 
 
@@ -79,17 +80,76 @@ def test_drawn_rectangle_fills_the_numbers(app):
         "all_drawings": [{"type": "Feature", "geometry": {"type": "Polygon", "coordinates": [ring]}}]
     }
     app.run()
-    assert app.number_input(key="min_lon").value == 14.50
-    assert app.number_input(key="max_lat").value == 45.81
+    assert app.text_input(key="min_lon").value == "14.5"
+    assert app.text_input(key="max_lat").value == "45.81"
     # Typing afterwards is not overwritten by the old drawing.
-    app.number_input(key="max_lat").set_value(45.805)
+    app.text_input(key="max_lat").set_value("45.805")
     app.run()
-    assert app.number_input(key="max_lat").value == 45.805
+    assert app.text_input(key="max_lat").value == "45.805"
+
+
+def test_text_in_a_bbox_box_names_the_box_and_nothing_starts(app):
+    """Typed text never silently becomes 0: the message names the bad box."""
+    cases = [
+        ("min_lat", "abc", "Min lat (south): 'abc' is not a number"),
+        ("max_lon", "nan", "Max lon (east): nan is not a finite number"),
+        ("min_lon", "1e309", "Min lon (west): 1e309 is not a finite number"),
+        ("max_lat", "", "Max lat (north) is empty"),
+        ("max_lat", "45,875", "Use a point, not a comma"),
+    ]
+    for key, bad, words in cases:
+        type_bbox(app, BBOX)
+        app.text_input(key=key).set_value(bad)
+        app.run()
+        assert not app.exception
+        assert [e for e in errors(app) if words in e], (bad, errors(app))
+        assert not any("pixels" in e or "area" in e for e in errors(app))  # not about the size
+        assert next(b for b in app.button if b.label == "Start").disabled
+        assert app.text_input(key=key).value == bad  # what was typed stays, to be corrected
+    type_bbox(app, BBOX)
+    assert not errors(app) and not next(b for b in app.button if b.label == "Start").disabled
+
+
+def test_a_box_outside_sentinel2_coverage_is_warned_about_before_starting(app):
+    type_bbox(app, (10.0, -80.004, 10.02, -80.0))  # 80°S: Antarctica, south of 56°S
+    assert not errors(app)
+    assert any("outside Sentinel-2's regular coverage (56°S to 84°N)" in w.value for w in app.warning)
+    type_bbox(app, BBOX)
+    assert not any("regular coverage" in w.value for w in app.warning)
+
+
+def test_bad_campaign_in_the_address_gets_a_message_and_the_form(tmp_path, monkeypatch):
+    monkeypatch.setenv("LABELLER_DATA_DIR", str(tmp_path))
+    monkeypatch.setattr("streamlit_folium.st_folium", lambda *a, **k: None)
+    for bad in ("²", "99999999999999999999", "-1", "0", "abc", "1.5", " "):
+        at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=30)
+        at.secrets["tests"] = {"isolated": True}
+        at.query_params["campaign"] = bad
+        at.run()
+        assert not at.exception, bad
+        assert not errors(at), (bad, errors(at))  # no "Something went wrong"
+        warned = [w.value for w in at.warning if "not a campaign number" in w.value]
+        assert len(warned) == 1, (bad, [w.value for w in at.warning])
+        assert "Set up a campaign below" in warned[0]
+        assert "Label Sentinel-2 pixels" in texts(at)  # the set-up form, to carry on
+    at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=30)
+    at.secrets["tests"] = {"isolated": True}
+    at.query_params["campaign"] = "12345"  # well formed, but no such campaign
+    at.run()
+    assert any("Campaign 12345 no longer exists" in w.value for w in at.warning)
 
 
 def test_bad_label_value_and_dates_are_refused_with_a_message(app):
     type_bbox(app, BBOX)
-    for bad, words in (("nan", "finite"), ("inf", "finite"), ("abc", "not a number"), ("", "Enter a label")):
+    cases = (
+        ("nan", "finite"),
+        ("inf", "finite"),
+        ("abc", "not a number"),
+        ("", "Enter a label"),
+        ("1e-400", "too close to 0 to be stored"),
+        ("1e309", "finite"),
+    )
+    for bad, words in cases:
         app.text_input(key="label_value").set_value(bad)
         app.run()
         press(app, "Start")
@@ -234,3 +294,81 @@ def test_a_campaign_that_cannot_reopen_fills_the_form_to_resume_it(tmp_path, mon
     assert at.selectbox(key="source").value == "sentinelhub"
     assert at.radio(key="collection").value == "sentinel-2-l2a"
     assert "labelling" not in at.session_state
+
+
+def reopen(tmp_path, params: dict) -> AppTest:
+    """A reload: a fresh script session of the same server with these URL parameters."""
+    at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=30)
+    at.secrets["tests"] = {"isolated": True}
+    for key, value in params.items():
+        at.query_params[key] = value
+    at.run()
+    assert not at.exception
+    return at
+
+
+def param(at, key: str) -> str:
+    value = at.query_params[key]
+    return value[0] if isinstance(value, list) else value
+
+
+def test_each_browser_session_resumes_its_own_unsaved_selection(app, fake_image, tmp_path):
+    """A selects two pixels, B (another session on the same campaign) clicks a third, A
+    reloads: A still has exactly its two, B its one."""
+    alice = start_campaign(app)
+    a_pixels = valid_pixels(alice, (0, 1))
+    click(app, fake_image, alice, a_pixels)
+    campaign, a_token = param(app, "campaign"), param(app, "s")
+    assert alice.selection == set(a_pixels) and len(a_token) >= 8
+
+    bob_app = reopen(tmp_path, {"campaign": campaign})  # B opens the same campaign elsewhere
+    bob = bob_app.session_state["labelling"]
+    assert param(bob_app, "s") != a_token
+    assert bob.selection == set()  # A's unsaved work is A's
+    b_pixel = valid_pixels(bob, (-1,))
+    click(bob_app, fake_image, bob, b_pixel)
+    assert bob.selection == set(b_pixel)
+
+    again = reopen(tmp_path, {"campaign": campaign, "s": a_token})  # A reloads
+    assert again.session_state["labelling"].selection == set(a_pixels)
+    assert "2 pixels selected" in texts(again)
+    b_again = reopen(tmp_path, {"campaign": campaign, "s": param(bob_app, "s")})
+    assert b_again.session_state["labelling"].selection == set(b_pixel)
+
+
+def test_bad_labeller_and_draft_token_in_the_address(app, fake_image, tmp_path):
+    """The other URL parameters: a labeller name with control characters is refused with a
+    message (and not used); a draft token that is not one is replaced by a fresh one."""
+    at = reopen(tmp_path, {"labeller": "Ana\x07", "s": "../../etc"})
+    assert any("control characters" in e for e in errors(at))
+    labelling = start_campaign(at)
+    assert labelling.labeller is None
+    token = param(at, "s")
+    assert token != "../../etc" and re.fullmatch(r"[\w-]{8,32}", token)
+    assert labelling.draft_token == token
+    long = reopen(tmp_path, {"labeller": "x" * 500})
+    assert any("longer than 80 characters" in e for e in errors(long))
+
+
+def test_a_save_refused_because_of_another_session_can_be_pressed_again(app, fake_image, tmp_path):
+    alice = start_campaign(app)
+    a_pixels = valid_pixels(alice, (0, 1))
+    click(app, fake_image, alice, a_pixels)
+    bob_app = reopen(tmp_path, {"campaign": param(app, "campaign"), "labeller": "Bob"})
+    bob = bob_app.session_state["labelling"]
+    click(bob_app, fake_image, bob, valid_pixels(bob, (2,)))
+    press(bob_app, "Save & next")  # Bob saves the image Alice is looking at
+    first = alice.current.id
+
+    press(app, "Save & next")
+    refused = [e for e in errors(app) if "in another session" in e]
+    assert refused and "saved with 1 pixel by Bob" in refused[0] and "press again" in refused[0]
+    assert alice.current.id == first and alice.selection == set(a_pixels)  # nothing lost
+    stored = alice.store.reviews(alice.campaign.id)[first]
+    assert (stored.labeller, stored.n_pixels) == ("Bob", 1)
+
+    press(app, "Save & next")  # again: replaces Bob's review on purpose
+    assert not [e for e in errors(app) if "in another session" in e]
+    stored = alice.store.reviews(alice.campaign.id)[first]
+    assert (stored.labeller, stored.n_pixels) == (None, 2)
+    assert alice.current.id != first

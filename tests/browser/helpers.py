@@ -81,9 +81,10 @@ def click_button(page: Page, label: str) -> None:
 
 
 def number_input(page: Page, label: str) -> Locator:
-    """The ``<input>`` of the ``st.number_input`` labelled ``label``."""
+    """The ``<input>`` of the ``st.number_input`` (or the ``st.text_input`` taking a number,
+    as the area's boxes do) labelled ``label``."""
     return (
-        page.get_by_test_id("stNumberInput")
+        page.get_by_test_id(re.compile(r"^st(Number|Text)Input$"))
         .filter(has=page.get_by_test_id("stWidgetLabel").get_by_text(label, exact=True))
         .locator("input")
     )

@@ -1,7 +1,13 @@
 """Team labelling: 8 labellers in 8 processes save 200 times each at once, on overlapping
-acquisitions of shared campaigns, into one SQLite file or one PostgreSQL database. After
-it, the rows are counted: every acquisition anyone touched has exactly one review, and
-exactly the samples of the last save that won it, none lost and none twice."""
+acquisitions of shared campaigns, into one SQLite file or one PostgreSQL database.
+
+Each labeller works as a session does: it sends the review it last saw of an image, a
+press that meets someone else's newer review is refused (``ReviewConflictError``), and on
+every other refusal it presses again, replacing that review on purpose. Afterwards every
+final review is compared with the acknowledged writes: per image, the acknowledged writes
+form one chain, each replacing exactly the review its writer had seen, so no acknowledged
+write was replaced unseen; the stored review is the chain's last link, with exactly its
+samples; nothing of a refused press is stored."""
 
 from __future__ import annotations
 
@@ -13,6 +19,7 @@ import numpy as np
 import sqlalchemy as sa
 
 from labeller.bands import ALL_BAND_NAMES
+from labeller.errors import ReviewConflictError
 from labeller.sources.base import Acquisition, Scene
 from labeller.store import Store
 from tests.unit.store_builders import AOI, make_spec
@@ -53,24 +60,53 @@ def plan(worker: int, step: int) -> tuple[int, int, str, list[tuple[int, int]] |
     return campaign, index, name, [(int(f) // AOI.cols, int(f) % AOI.cols) for f in flat]
 
 
+REPLACE_EVERY = 2
+"""A refused labeller presses again (replacing on purpose) on every other refusal."""
+MAX_PRESSES = 4
+
+
 def labeller(url: str, campaign_ids: list[int], worker: int, barrier, results) -> None:
-    """One labeller's process: wait for all, then save or skip SAVES times."""
+    """One labeller's process: wait for all, then save or skip SAVES times, sending the
+    review last seen. Reports every acknowledged write as (name, campaign id, acquisition,
+    pixels, the name of the review it replaced), and the names of the refused presses."""
     errors: list[str] = []
+    acknowledged: list[tuple] = []
+    refused: list[str] = []
+    on_purpose = 0
     store = Store(url)
     scenes = {i: scene(i) for i in range(ACQUISITIONS)}
+    seen: dict[tuple[int, str], object] = {}
     barrier.wait(timeout=TIMEOUT_S)
     began = time.perf_counter()
     for step in range(SAVES):
         campaign, index, name, pixels = plan(worker, step)
-        try:
-            if pixels is None:
-                store.skip(campaign_ids[campaign], acquisition(index), labeller=name)
-            else:
-                store.save(campaign_ids[campaign], AOI, scenes[index], pixels, labeller=name)
-        except Exception as exc:  # reported by the parent's assertion
-            errors.append(f"{name}: {type(exc).__name__}: {exc}")
+        key = (campaign_ids[campaign], f"A{index:02d}")
+        for press in range(MAX_PRESSES):
+            attempt = f"{name}-p{press}"  # unique per press: tells which press won an image
+            expected = seen.get(key)
+            try:
+                if pixels is None:
+                    review = store.skip(key[0], acquisition(index), labeller=attempt, expected=expected)
+                else:
+                    review = store.save(
+                        key[0], AOI, scenes[index], pixels, labeller=attempt, expected=expected
+                    )
+            except ReviewConflictError as conflict:
+                refused.append(attempt)
+                seen[key] = conflict.current  # what the session shows after a refusal
+                if (len(refused) % REPLACE_EVERY) == 0:
+                    continue  # press again: replace on purpose
+                break
+            except Exception as exc:  # reported by the parent's assertion
+                errors.append(f"{attempt}: {type(exc).__name__}: {exc}")
+                break
+            replaced = None if expected is None else expected.labeller
+            acknowledged.append((attempt, *key, pixels, replaced))
+            on_purpose += press > 0
+            seen[key] = review
+            break
     store.close()
-    results.put((worker, errors, time.perf_counter() - began))
+    results.put((worker, errors, time.perf_counter() - began, acknowledged, refused, on_purpose))
 
 
 def test_eight_labellers_saving_at_once_lose_and_duplicate_nothing(url: str, plain_main) -> None:
@@ -90,17 +126,12 @@ def test_eight_labellers_saving_at_once_lose_and_duplicate_nothing(url: str, pla
     for process in processes:
         process.join(timeout=30)
     assert [p.exitcode for p in processes] == [0] * WORKERS
-    errors = [e for _, worker_errors, _ in finished for e in worker_errors]
+    errors = [e for _, worker_errors, *_ in finished for e in worker_errors]
     assert errors == [], errors[:5]
+    acknowledged = {a[0]: a for *_, worker_acks, _, _ in finished for a in worker_acks}
+    refused = {name for *_, worker_refused, _ in finished for name in worker_refused}
+    on_purpose = sum(n for *_, n in finished)
 
-    # Who did what: every save and skip, by the name it was saved under.
-    planned = {}
-    touched = set()
-    for worker in range(WORKERS):
-        for step in range(SAVES):
-            campaign, index, name, pixels = plan(worker, step)
-            planned[name] = (campaign_ids[campaign], f"A{index:02d}", pixels)
-            touched.add((campaign_ids[campaign], f"A{index:02d}"))
     engine = sa.create_engine(url.replace("postgresql://", "postgresql+psycopg2://", 1))
     with engine.connect() as conn:
         reviews = conn.exec_driver_sql(
@@ -112,27 +143,43 @@ def test_eight_labellers_saving_at_once_lose_and_duplicate_nothing(url: str, pla
         n_samples = conn.exec_driver_sql("SELECT COUNT(*) FROM samples").scalar_one()
     engine.dispose()
 
-    # One review per acquisition anyone touched, and no other.
-    assert sorted((c, a) for c, a, *_ in reviews) == sorted(touched)
-    # The expected samples: exactly those of the save that won each acquisition.
+    # Per image, the acknowledged writes form one chain from "no review" to the stored one:
+    # each replaced exactly the review its writer had seen, and none was replaced unseen.
+    chains: dict[tuple[int, str], dict[str | None, str]] = {}
+    for name, campaign_id, acquisition_id, _, replaced in acknowledged.values():
+        links = chains.setdefault((campaign_id, acquisition_id), {})
+        assert replaced not in links, f"{name} and {links.get(replaced)} both replaced {replaced}"
+        links[replaced] = name
+    stored = {(c, a): (status, n, name) for c, a, status, n, name in reviews}
+    assert sorted(stored) == sorted(chains)  # one review per image acknowledged, and no other
     expected = set()
-    for campaign_id, acquisition_id, status, n_pixels, name in reviews:
-        won_campaign, won_acquisition, pixels = planned[name]
-        assert (won_campaign, won_acquisition) == (campaign_id, acquisition_id)
-        assert status == ("skipped" if pixels is None else "saved")
-        assert n_pixels == len(pixels or [])
-        expected |= {(campaign_id, acquisition_id, r, c, name) for r, c in pixels or []}
+    for key, links in chains.items():
+        last, walked = None, 0
+        while last in links:
+            last, walked = links[last], walked + 1
+        assert walked == len(links)  # every acknowledged write of the image is on the chain
+        status, n_pixels, name = stored[key]
+        assert name == last  # the stored review is the last acknowledged write
+        pixels = acknowledged[last][3]
+        assert (status, n_pixels) == ("skipped" if pixels is None else "saved", len(pixels or []))
+        expected |= {(*key, r, c, last) for r, c in pixels or []}
     got = [(c, a, r, col, name) for c, a, r, col, name, _ in samples]
-    assert len(got) == n_samples == len(expected)  # counted: none lost, none twice
-    assert set(got) == expected  # and no sample from a save that lost (no mix of two saves)
+    assert len(got) == n_samples == len(expected)  # none lost, none twice
+    assert set(got) == expected  # exactly the samples of each image's last write, no mix
+    assert not refused & {name for *_, name in reviews}  # nothing of a refused press stored
     images = {i: scene(i) for i in range(ACQUISITIONS)}
     b02 = ALL_BAND_NAMES.index("B02")
     for _, a, r, c, _, value in samples:
         assert value == float(images[int(a[1:])].bands[r, c, b02])
     assert sum(1 for r in reviews if r[2] == "saved") > 0 and sum(1 for r in reviews if r[2] == "skipped") > 0
+    assert refused and on_purpose  # the labellers did meet, and did replace on purpose
     store.close()
-    slowest = max(seconds for *_, seconds in finished)
-    print(f"{WORKERS} labellers × {SAVES} saves on {store.backend}: {slowest:.1f} s, {n_samples} samples")
+    slowest = max(seconds for _, _, seconds, *_ in finished)
+    print(
+        f"{WORKERS} labellers × {SAVES} presses on {store.backend}: {slowest:.1f} s; "
+        f"acknowledged {len(acknowledged)}, refused {len(refused)}, replaced on purpose {on_purpose}; "
+        f"{len(reviews)} reviews, {n_samples} samples, all equal to the acknowledged writes"
+    )
 
 
 def test_the_plan_overlaps() -> None:

@@ -144,3 +144,44 @@ def test_map_zoom_shows_the_box_at_a_useful_size(span):
     zoom = map_zoom((10.0, 46.0, 10.0 + span, 46.0 + span / 2))
     shown_px = span / 360 * 256 * 2**zoom
     assert 125 <= shown_px <= 250 or zoom == 18
+
+
+def test_typed_boxes_are_parsed_naming_the_bad_box() -> None:
+    from labeller.aoi import BBOX_FIELDS, parse_bbox
+
+    assert parse_bbox(["14.5514", " 45.8659 ", "14.5642", "45.875"]) == (14.5514, 45.8659, 14.5642, 45.875)
+    assert parse_bbox([14.5, 45, "−14", "1e-3"]) == (14.5, 45.0, -14.0, 0.001)  # numbers, a typographic minus
+    cases = {
+        "abc": "'abc' is not a number",
+        "nan": "nan is not a finite number",
+        "-inf": "-inf is not a finite number",
+        "1e309": "1e309 is not a finite number",
+        "": "is empty",
+        None: "is empty",
+        "45,87": "Use a point, not a comma",
+    }
+    for position, name in enumerate(BBOX_FIELDS):
+        for bad, words in cases.items():
+            values = ["14.5514", "45.8659", "14.5642", "45.875"]
+            values[position] = bad
+            with pytest.raises(InvalidAOIError) as refused:
+                parse_bbox(values)
+            assert str(refused.value).startswith(name) and words in str(refused.value), (bad, refused.value)
+
+
+def test_box_text_reads_back_as_the_same_number() -> None:
+    from labeller.aoi import format_degrees, parse_bbox
+
+    bbox = (14.551412345678901, -45.0, 0.1 + 0.2, -0.0)
+    assert parse_bbox(map(format_degrees, bbox)) == bbox  # a campaign put back in the form resumes
+    assert [format_degrees(v) for v in (14.5514, 45.0, -0.0, 1e-05)] == ["14.5514", "45", "0", "1e-05"]
+
+
+def test_boxes_outside_sentinel2_coverage_get_a_warning() -> None:
+    from labeller.aoi import coverage_warning
+
+    assert coverage_warning(AreaOfInterest(10.0, -80.004, 10.02, -80.0)) is not None
+    assert "56°S to 84°N" in coverage_warning(AreaOfInterest(10.0, -56.01, 10.01, -56.005))
+    assert coverage_warning(AreaOfInterest(10.0, -56.001, 10.01, -55.995)) is None  # touches the edge
+    assert coverage_warning(AreaOfInterest(14.5514, 45.8659, 14.5642, 45.875)) is None
+    assert coverage_warning(AreaOfInterest(10.0, 83.99, 10.05, 84.0)) is None

@@ -13,6 +13,7 @@ import pyarrow.parquet as pq
 import pytest
 
 from labeller import export
+from labeller.aoi import AreaOfInterest
 from labeller.bands import ALL_BAND_NAMES, BAND_BY_NAME, L2A
 from labeller.identity import campaign_key, identity_key
 from labeller.store import SCHEMA_VERSION, Store
@@ -194,3 +195,58 @@ def test_exports_of_nothing(tmp_path: Path) -> None:
         assert pd.read_parquet(io.BytesIO(export.to_ml_parquet_bytes(store.samples()))).empty
     finally:
         store.close()
+
+
+def test_csv_neutralises_formulas_and_keeps_numbers_parquet_and_geojson_keep_exact_text(
+    tmp_path: Path,
+) -> None:
+    """CSV injection: a label name or labeller name a spreadsheet would run as a formula
+    gets a leading apostrophe in the CSV; negative numbers and the other exports stay exact."""
+    evil = '=HYPERLINK("http://evil.example","x")'
+    store = Store(Store.sqlite_url(tmp_path))
+    try:
+        aoi = AreaOfInterest(-10.006, -45.004, -10.0, -45.0)  # west and south: negative lon, lat
+        campaign = store.open_campaign(make_spec(label=-3.5, name=evil, aoi=aoi))
+        scene = _all_valid(make_scene(band_names=ALL_BAND_NAMES, aoi=aoi))
+        store.save(campaign.id, aoi, scene, [(0, 0), (0, 1)], labeller="@ana")
+        samples = store.samples()
+    finally:
+        store.close()
+    samples.loc[1, "tile_id"] = "-T32"
+    samples.loc[0, "processing_baseline"] = "+05.10"
+    samples.loc[1, "acquisition_id"] = "\tA1"
+    samples.loc[0, "labeller"] = "\t@ana"
+
+    back = pd.read_csv(io.BytesIO(export.to_csv_bytes(samples)), dtype=str, keep_default_na=False)
+    assert back["label_name"].tolist() == ["'" + evil] * 2
+    assert back["labeller"].tolist() == ["'\t@ana", "'@ana"]
+    assert back["tile_id"].tolist() == ["T32TNR", "'-T32"]
+    assert back["processing_baseline"].tolist() == ["'+05.10", "05.10"]
+    assert back["acquisition_id"].tolist() == ["A1", "'\tA1"]
+    assert back["source"].tolist() == ["test", "test"]
+    # Numbers are never touched: negative label, coordinates and the like stay numbers.
+    assert back["label_value"].tolist() == ["-3.5", "-3.5"]
+    assert float(back["lon"][0]) == samples["lon"][0] < 0
+    assert float(back["lat"][1]) == samples["lat"][1] < 0
+    assert samples["label_name"].tolist() == [evil] * 2  # the input frame is left alone
+
+    parquet = pd.read_parquet(io.BytesIO(export.to_parquet_bytes(samples)))
+    assert parquet["label_name"].tolist() == [evil] * 2
+    assert parquet["labeller"].tolist() == ["\t@ana", "@ana"]
+    features = json.loads(export.to_geojson_bytes(samples))["features"]
+    assert [f["properties"]["label_name"] for f in features] == [evil] * 2
+    assert [f["properties"]["tile_id"] for f in features] == ["T32TNR", "-T32"]
+    assert [f["properties"]["label_value"] for f in features] == [-3.5, -3.5]
+
+
+def test_neutralise_formulas_rule() -> None:
+    frame = pd.DataFrame(
+        {
+            "text": ["=1+1", "+1", "-1", "@SUM(A1)", "\tx", "\rx", "a=b", "", None, "'=kept"],
+            "number": [-1.0, 2.0, -3.0, 4.0, 5.0, 6.0, 7.0, 8.0, 9.0, -10.0],
+        }
+    ).astype({"text": "str"})
+    out = export.neutralise_formulas(frame)
+    assert out["text"].tolist()[:8] == ["'=1+1", "'+1", "'-1", "'@SUM(A1)", "'\tx", "'\rx", "a=b", ""]
+    assert pd.isna(out["text"][8]) and out["text"][9] == "'=kept"
+    assert out["number"].tolist() == frame["number"].tolist()

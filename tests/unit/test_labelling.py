@@ -202,7 +202,7 @@ def test_two_sessions_on_one_campaign_never_overwrite_each_other_silently(store,
     alice.toggle(a_pick)
     bob.toggle(b_pick)
     alice.save_and_next()
-    with pytest.raises(ReviewConflictError, match="saved with 1 pixels by Alice"):
+    with pytest.raises(ReviewConflictError, match="saved with 1 pixel by Alice"):
         bob.save_and_next()
     saved = store.samples(campaign_ids=[alice.campaign.id])
     assert list(zip(saved["row"], saved["col"], strict=True)) == [a_pick]  # Alice's work is intact
@@ -224,3 +224,32 @@ def test_resaving_my_own_review_is_not_a_conflict(store, spec):
     session.save_and_next()  # replaces my own earlier save without a conflict
     session.skip()  # and the skip I made myself
     assert session.progress().pixels_saved == 0
+
+
+def test_each_session_resumes_its_own_unsaved_selection(store, spec):
+    """A selects (5,5),(5,6); B clicks (30,30) in another session; A reloads: A still has
+    [(5,5),(5,6)]. Viewing a saved image does not overwrite anyone's draft either."""
+    alice = LabellingSession.start(store, DemoSource(), spec, draft_token="alice-token")
+    bob = LabellingSession.start(store, DemoSource(), spec, draft_token="bob-token-1")
+    valid = alice.scene().valid
+    a_pixels, b_pixel = [(5, 5), (5, 6)], (30, 30)
+    assert all(valid[p] for p in [*a_pixels, b_pixel])
+    for pixel in a_pixels:
+        alice.toggle(pixel)
+    bob.toggle(b_pixel)
+    reloaded = LabellingSession.start(store, DemoSource(), spec, draft_token="alice-token")
+    assert reloaded.selection == set(a_pixels)
+    assert LabellingSession.start(store, DemoSource(), spec, draft_token="bob-token-1").selection == {b_pixel}
+
+    bob.save_and_next()  # Bob saves (30,30) on the first image
+    bob.clear()
+    bob.toggle((40, 40) if bob.scene().valid[40, 40] else b_pixel)
+    alice.go(0)  # Alice looks at Bob's saved image: she sees its pixels...
+    assert alice.selection == {b_pixel}
+    assert store.draft(alice.campaign.id, "alice-token") == set(a_pixels)  # ...her draft is intact
+    bob_draft = store.draft(bob.campaign.id, "bob-token-1")
+    bob.go(0)
+    assert store.draft(bob.campaign.id, "bob-token-1") == bob_draft
+    assert LabellingSession.start(store, DemoSource(), spec, draft_token="alice-token").selection == set(
+        a_pixels
+    )

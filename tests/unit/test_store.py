@@ -14,7 +14,7 @@ import sqlalchemy as sa
 from labeller.aoi import AreaOfInterest
 from labeller.bands import ALL_BAND_NAMES, L2A
 from labeller.errors import InvalidInputError, StoreError
-from labeller.store import CampaignRecord, Review, Store
+from labeller.store import SCHEMA_VERSION, CampaignRecord, Review, Store
 from tests.unit.store_builders import (
     AOI,
     L1C,
@@ -35,7 +35,9 @@ def test_schema_created_and_version_recorded(url: str, stores) -> None:
     stores()  # opening again keeps the schema and the single version row
     engine = _engine(url)
     with engine.connect() as conn:
-        assert conn.exec_driver_sql("SELECT key, value FROM meta").all() == [("schema_version", "2")]
+        assert conn.exec_driver_sql("SELECT key, value FROM meta").all() == [
+            ("schema_version", str(SCHEMA_VERSION))
+        ]
     tables = set(sa.inspect(engine).get_table_names())
     engine.dispose()
     assert {"meta", "campaigns", "reviews", "samples"} <= tables
@@ -45,9 +47,10 @@ def test_newer_schema_version_is_refused(url: str, stores) -> None:
     stores().close()
     engine = _engine(url)
     with engine.begin() as conn:
-        conn.exec_driver_sql("UPDATE meta SET value = '3' WHERE key = 'schema_version'")
+        conn.exec_driver_sql(f"UPDATE meta SET value = '{SCHEMA_VERSION + 1}' WHERE key = 'schema_version'")
     engine.dispose()
-    with pytest.raises(StoreError, match="schema version 3.*up to 2. Update the app"):
+    newer = f"schema version {SCHEMA_VERSION + 1}.*up to {SCHEMA_VERSION}. Update the app"
+    with pytest.raises(StoreError, match=newer):
         Store(url)
 
 
@@ -349,6 +352,21 @@ def test_draft_round_trip(stores) -> None:
     assert store.draft(campaign.id) == set()
     with pytest.raises(StoreError, match="no longer exists"):
         store.set_draft(999, [(0, 0)])
+
+
+def test_each_labelling_session_has_its_own_draft(stores) -> None:
+    store = stores()
+    campaign = store.open_campaign(make_spec())
+    store.set_draft(campaign.id, [(5, 5), (5, 6)], session="alice-tab-1")
+    store.set_draft(campaign.id, [(30, 30)], session="bob-tab-000")
+    reopened = stores()
+    assert reopened.draft(campaign.id, "alice-tab-1") == {(5, 5), (5, 6)}
+    assert reopened.draft(campaign.id, "bob-tab-000") == {(30, 30)}
+    assert reopened.draft(campaign.id, "someone-new") == set() == reopened.draft(campaign.id)
+    store.set_draft(campaign.id, [], session="bob-tab-000")
+    assert reopened.draft(campaign.id, "alice-tab-1") == {(5, 5), (5, 6)}
+    store.delete_campaign(campaign.id)  # drafts go with their campaign
+    assert table_count(store._db.url.render_as_string(hide_password=False), "drafts") == 0
 
 
 def test_delete_campaign_cascades(url: str, store: Store) -> None:

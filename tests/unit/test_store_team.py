@@ -17,6 +17,7 @@ from labeller import export
 from labeller.bands import L2A
 from labeller.errors import InvalidInputError, StoreError
 from labeller.identity import campaign_key, identity_key
+from labeller.importing import read_import
 from labeller.store import (
     MAX_LABELLER,
     SCHEMA_VERSION,
@@ -55,7 +56,7 @@ def test_version_1_database_is_upgraded_in_place_with_its_rows(url: str) -> None
 
     store = Store(url)
     try:
-        assert store.schema_version() == 2
+        assert store.schema_version() == SCHEMA_VERSION
         assert "labeller" in _columns(url, "samples") and "labeller" in _columns(url, "reviews")
         assert "revision" in _columns(url, "campaigns")
         # The old rows are all there and read as before.
@@ -84,9 +85,31 @@ def test_version_1_database_is_upgraded_in_place_with_its_rows(url: str) -> None
         store.close()
     again = Store(url)  # opening the upgraded database changes nothing
     try:
-        assert again.schema_version() == 2 and len(again.samples()) == 7
+        assert again.schema_version() == SCHEMA_VERSION and len(again.samples()) == 7
     finally:
         again.close()
+
+
+def test_version_2_database_gets_per_session_drafts_keeping_its_one_draft(url: str) -> None:
+    make_v1_database(url)
+    engine = _engine(url)
+    with engine.begin() as conn:  # a version 2 database, as the app of version 2 left it
+        MIGRATIONS[1](conn)
+        conn.exec_driver_sql("UPDATE meta SET value = '2' WHERE key = 'schema_version'")
+        conn.exec_driver_sql("UPDATE campaigns SET draft_selection = '[[7, 8], [1, 2]]'")
+    engine.dispose()
+    assert "drafts" not in sa.inspect(_engine(url)).get_table_names()
+
+    store = Store(url)
+    try:
+        assert store.schema_version() == SCHEMA_VERSION == 3
+        assert store.draft(1) == {(1, 2), (7, 8)}  # the campaign's one draft, under session ""
+        assert store.draft(1, "a-new-session") == set()
+        store.set_draft(1, [(3, 3)], "a-new-session")
+        assert store.draft(1) == {(1, 2), (7, 8)}
+        assert store.draft(1, "a-new-session") == {(3, 3)}
+    finally:
+        store.close()
 
 
 def test_a_failing_migration_leaves_the_version_1_database_untouched(url: str, monkeypatch) -> None:
@@ -106,7 +129,7 @@ def test_a_failing_migration_leaves_the_version_1_database_untouched(url: str, m
     engine.dispose()
     monkeypatch.undo()
     store = Store(url)
-    assert store.schema_version() == 2 and len(store.samples()) == 3
+    assert store.schema_version() == SCHEMA_VERSION and len(store.samples()) == 3
     store.close()
 
 
@@ -130,7 +153,7 @@ def test_sessions_opening_an_old_database_at_once_upgrade_it_once(url: str) -> N
         t.join()
     try:
         assert errors == []
-        assert [s.schema_version() for s in opened] == [2, 2, 2, 2]
+        assert [s.schema_version() for s in opened] == [SCHEMA_VERSION] * 4
         assert _columns(url, "samples").count("labeller") == 1
     finally:
         for s in opened:
@@ -301,13 +324,18 @@ def _same_samples(a: pd.DataFrame, b: pd.DataFrame) -> None:
     pd.testing.assert_frame_equal(left, right)
 
 
+def merge(store: Store, data) -> ImportReport:
+    """Import an export (Parquet bytes or a frame) as the Dataset page does."""
+    return store.import_samples(read_import(data))
+
+
 def test_export_import_round_trip_and_second_import_adds_nothing(other: Store, store: Store) -> None:
     snow, water = _two_labels(other)
     other.skip(snow, make_acquisition("S0", datetime(2024, 1, 2, tzinfo=UTC)))
     other.open_campaign(make_spec(label=1.0, name="snow", notes="from the field", max_cloud=40.0))
     exported = export.to_parquet_bytes(sample_chunks(other, chunk_rows=10), other.campaigns())
 
-    report = store.import_samples(exported)
+    report = merge(store, exported)
 
     assert report == ImportReport(added=33, duplicates=0, campaigns_created=2, reviews_created=3)
     _same_samples(store.samples(), other.samples())
@@ -322,7 +350,7 @@ def test_export_import_round_trip_and_second_import_adds_nothing(other: Store, s
         assert {r.status for r in reviews.values()} == {"saved"}
     assert store.reviews(mine[0])["S1"].labeller == "ana"
 
-    again = store.import_samples(exported)
+    again = merge(store, exported)
     assert again == ImportReport(added=0, duplicates=33, campaigns_created=0, reviews_created=0)
     assert store.count_samples() == 33
 
@@ -337,7 +365,7 @@ def test_two_machines_combine_without_duplicates(tmp_path, store: Store) -> None
             machine.save(campaign.id, AOI, scene, shared[:15] if i == 0 else shared[5:])  # overlap 10
             own = make_scene(make_acquisition(f"OWN{i}"), seed=10 + i)
             machine.save(campaign.id, AOI, own, pick(own, 6, 0), labeller=f"m{i}")
-        first, second = (store.import_samples(export.to_parquet_bytes(m.samples())) for m in machines)
+        first, second = (merge(store, export.to_parquet_bytes(m.samples())) for m in machines)
     finally:
         for machine in machines:
             machine.close()
@@ -363,7 +391,7 @@ def test_import_into_a_skipped_acquisition_saves_it(other: Store, store: Store) 
     store.skip(mine.id, scene.acquisition)
     theirs = other.open_campaign(make_spec())
     other.save(theirs.id, AOI, scene, pick(scene, 4, 0))
-    report = store.import_samples(other.samples())  # a frame works as well as Parquet bytes
+    report = merge(store, other.samples())  # a frame works as well as Parquet bytes
     assert (report.added, report.campaigns_created, report.reviews_created) == (4, 0, 0)
     review = store.reviews(mine.id)["A1"]
     assert (review.status, review.n_pixels) == ("saved", 4)
@@ -372,7 +400,7 @@ def test_import_into_a_skipped_acquisition_saves_it(other: Store, store: Store) 
 def test_import_of_a_csv_export_read_back(other: Store, store: Store) -> None:
     _two_labels(other)
     back = read_csv_export(export.to_csv_bytes(other.samples()))
-    assert store.import_samples(back).added == 33
+    assert merge(store, back).added == 33
     _same_samples(store.samples(), other.samples())
 
 
@@ -380,15 +408,33 @@ def test_bad_imports_are_refused_and_change_nothing(other: Store, store: Store) 
     _two_labels(other)
     good = other.samples()
     with pytest.raises(InvalidInputError, match="not a readable Parquet"):
-        store.import_samples(b"PAR1 but not really")
+        merge(store, b"PAR1 but not really")
     with pytest.raises(InvalidInputError, match="lacks the columns campaign_min_lon"):
-        store.import_samples(good.drop(columns=["campaign_min_lon"]))
+        merge(store, good.drop(columns=["campaign_min_lon"]))
     with pytest.raises(InvalidInputError, match="empty values in acquired_at"):
-        store.import_samples(good.assign(acquired_at=pd.NaT))
+        merge(store, good.assign(acquired_at=pd.NaT))
     off_grid = good.copy()
     off_grid.loc[off_grid.index[-1], "utm_x"] += 10.0  # one sample moved by a pixel
     with pytest.raises(InvalidInputError, match="1 samples for campaign .* do not lie on its 10 m grid"):
-        store.import_samples(export.to_parquet_bytes(off_grid))
+        merge(store, export.to_parquet_bytes(off_grid))
+    parquet = export.to_parquet_bytes(good)
+    with pytest.raises(InvalidInputError, match="not a readable Parquet file"):
+        merge(store, parquet[: len(parquet) // 2])  # truncated (a broken upload)
+    with pytest.raises(InvalidInputError, match="not a readable Parquet file"):
+        merge(store, good.to_csv(index=False).encode())  # a CSV renamed .parquet
+    with pytest.raises(InvalidInputError, match="not a readable Parquet file"):
+        merge(store, b"")
+    with pytest.raises(InvalidInputError, match="values of the wrong kind"):
+        merge(store, export.to_parquet_bytes(good.astype({"B04": "str"}).assign(B04="bright")))
+    with pytest.raises(InvalidInputError, match="values of the wrong kind .*row must hold whole numbers"):
+        merge(store, good.assign(row=good["row"] + 0.5))
+    other_grid = good.assign(epsg=32634)  # the same numbers in another UTM zone
+    with pytest.raises(InvalidInputError, match="do not lie on its 10 m grid"):
+        merge(store, export.to_parquet_bytes(other_grid))
+    with pytest.raises(InvalidInputError, match="holds no samples"):
+        merge(store, export.to_parquet_bytes(iter([good.iloc[:0]])))
+    with pytest.raises(InvalidInputError, match="Cannot import the samples with box .*: .*latitude"):
+        merge(store, good.assign(campaign_min_lat=-95.0))
     assert store.count_samples() == 0 and store.campaigns().empty  # all or nothing
 
 
