@@ -23,3 +23,4 @@ navigation = st.navigation(
     ]
 )
 navigation.run()
+ui.freeze_startup_objects()

@@ -11,20 +11,27 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from labeller import render
+from labeller import render, views
 from labeller.campaign import CampaignSpec
 from labeller.errors import ReviewConflictError
+from labeller.png import Png
 from labeller.prefetch import SceneLoader
 from labeller.scene_cache import SceneCache
 from labeller.selection import Pixel, Selection, click_to_pixel, is_valid, toggle, valid_only
 from labeller.sources.base import Acquisition, ImageSource, Progress, Scene
 from labeller.store import CampaignRecord, Review, Store
+from labeller.timeseries import IndexSeries
+from labeller.views import Display
 
 PREFETCH_AHEAD = 2
 """Images fetched in the background beyond the one shown."""
 
 
 __all__ = ["PREFETCH_AHEAD", "LabellingSession", "LoopProgress", "ReviewConflictError"]
+
+
+def _display(display: Display | str) -> Display:
+    return Display(views.VIEWS[display]) if isinstance(display, str) else display
 
 
 @dataclass(frozen=True)
@@ -70,9 +77,14 @@ class LabellingSession:
         self.factor = render.upscale_factor(*self.aoi.shape)
         self.loader = SceneLoader(source, self.aoi, cache)
         self.prefetching = prefetch
+        self.last_pixel: Pixel | None = None
+        """The pixel clicked last (for its details and its time series)."""
+        self.series = IndexSeries(self.loader, acquisitions)
+        """An index through the campaign's dates, filled in the background."""
         self.labeller: str | None = None
         """Who labels in this session; stored with each review and sample."""
-        self._bases: dict[tuple[str, str], np.ndarray] = {}
+        self._pictures: dict[tuple[str, Display], render.OutlinedPicture] = {}
+        self._limits: dict[tuple[str, tuple[str, ...]], np.ndarray] = {}
         self._prefetch()
 
     @classmethod
@@ -135,12 +147,28 @@ class LabellingSession:
         if self.prefetching:
             self.loader.prefetch(self.acquisitions[self.index + 1 : self.index + 1 + PREFETCH_AHEAD])
 
-    def image(self, composite: str = render.DEFAULT_COMPOSITE) -> np.ndarray:
+    def _picture(self, display: Display) -> render.OutlinedPicture:
+        """The current scene's enlarged view, built once per image and display."""
+        key = (self.current.id, display)
+        if key not in self._pictures:
+            scene = self.scene()
+            limits_key = (self.current.id, display.view.bands)
+            if display.view.kind == "composite" and limits_key not in self._limits:
+                # once per scene and view: a change of brightness reuses them
+                stack = views.band_stack(scene.bands, scene.band_names, display.view.bands)
+                self._limits = {limits_key: views.stretch_limits(stack, scene.valid)}
+            rgb = render.composite(scene, display, self._limits.get(limits_key))
+            self._pictures = {key: render.OutlinedPicture(render.enlarge(rgb, self.factor), self.factor)}
+        return self._pictures[key]
+
+    def image(self, display: Display | str = views.DEFAULT_VIEW) -> np.ndarray:
         """The enlarged current scene with the selection outlined."""
-        key = (self.current.id, composite)
-        if key not in self._bases:
-            self._bases = {key: render.enlarge(render.composite(self.scene(), composite), self.factor)}
-        return render.draw_selection(self._bases[key], self.selection, self.factor)
+        picture = self._picture(_display(display))
+        return render.draw_selection(picture.enlarged, self.selection, self.factor)
+
+    def png(self, display: Display | str = views.DEFAULT_VIEW) -> Png:
+        """What ``image`` shows, as PNG; a click re-encodes only the grid row it changed."""
+        return self._picture(_display(display)).png(self.selection)
 
     # --- selection ----------------------------------------------------------------------
 
@@ -148,6 +176,7 @@ class LabellingSession:
         """Toggle the pixel under a click on the shown image. Returns a message if refused."""
         rows, cols = self.aoi.shape
         pixel = click_to_pixel(x, y, shown_width, shown_height, rows, cols)
+        self.last_pixel = pixel
         return self.toggle(pixel)
 
     def toggle(self, pixel: Pixel) -> str | None:

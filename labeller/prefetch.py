@@ -57,6 +57,20 @@ class SceneLoader:
                 future = _POOL.submit(self._load, acquisition)
                 self._pending[acquisition.id] = future
 
+    def fetch_quietly(self, acquisition: Acquisition) -> Scene:
+        """The scene from memory, the disk cache or the source, without keeping it in memory
+        (so a background job never pushes out the scenes the user is about to see)."""
+        with self._lock:
+            if acquisition.id in self._memory:
+                return self._memory[acquisition.id]
+        key = scene_key(self.source.cache_id, self.aoi, acquisition) if self.cache else None
+        scene = self.cache.get(key) if key else None
+        if scene is None:
+            scene = self.source.scene(self.aoi, acquisition)
+            if key:
+                self.cache.put(key, scene)
+        return scene
+
     def is_ready(self, acquisition: Acquisition) -> bool:
         with self._lock:
             return acquisition.id in self._memory

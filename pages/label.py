@@ -6,7 +6,7 @@ from datetime import date, timedelta
 
 import streamlit as st
 
-from labeller import render
+from labeller import views
 from labeller.aoi import (
     BBOX_FIELDS,
     AreaOfInterest,
@@ -20,14 +20,17 @@ from labeller.campaign import CampaignSpec, parse_campaign_id
 from labeller.errors import LabellerError
 from labeller.identity import new_session_token, session_token
 from labeller.labelling import LabellingSession
-from pages import source_picker, ui
+from pages import insight, source_picker, ui, view_controls
 from pages.aoi_map import aoi_map, aoi_outline
 
 SESSION = "labelling"
 BBOX_KEYS = ("min_lon", "min_lat", "max_lon", "max_lat")
 BBOX_LABELS = BBOX_FIELDS
 DEFAULT_BBOX = (14.5514, 45.8659, 14.5642, 45.8750)  # 1 km near Ljubljana: forest, meadows, houses
-MAP_KEY, IMAGE_KEY = "aoi_map", "image"
+MAP_KEY, IMAGE_KEY, DISPLAY_KEY, CLICKS_TAKEN = "aoi_map", "image", "_display", "_clicks_taken"
+# Keys of the loop's buttons (C and R are Streamlit's own); V and Shift+V step the view.
+SHORTCUTS = {"save": "S", "skip": "K", "back": "B", "clear": "X"}
+KEYS_HELP = "Keys: **S** save & next · **K** skip · **B** back · **X** clear · **V** / **Shift+V** view"
 FIRST_DATE = date(2015, 6, 23)  # Sentinel-2A's launch: no image is older
 
 
@@ -273,6 +276,7 @@ def fill_form(spec: CampaignSpec) -> None:
 def on_image_click() -> None:
     click = st.session_state.get(IMAGE_KEY)
     labelling = session()
+    st.session_state[CLICKS_TAKEN] = st.session_state.get(CLICKS_TAKEN, 0) + 1
     if click and labelling and not labelling.finished:
         refused = labelling.click(click["x"], click["y"], click["width"], click["height"])
         if refused:
@@ -319,20 +323,20 @@ def acquisition_label(labelling: LabellingSession, i: int) -> str:
     return f"{i + 1}. {acquisition.time:%Y-%m-%d}{cloud} · {state}"
 
 
-@st.fragment
 def labelling_loop() -> None:
+    """The loop's page. A button or the date list reruns it all; a click on the image reruns
+    only ``click_area`` (the count and the image), which is what keeps clicks fast."""
     labelling = session()
-    if labelling is None:  # "Change set-up" ended the session: the whole page changes
-        st.rerun(scope="app")
     labelling.labeller = ui.current_labeller()
     ui.show_flashes()
+    ui.click_queue()
     progress = labelling.progress()
     st.progress(
         progress.fraction,
         text=f"{progress.reviewed} of {progress.total} reviewed, "
         f"{plural(progress.pixels_saved, 'pixel')} saved",
     )
-    image_col, controls = st.columns([3, 1])
+    image_col, controls = st.columns([4, 1])
     with controls:
         nav_buttons(labelling)
     with image_col:
@@ -352,6 +356,7 @@ def nav_buttons(labelling: LabellingSession) -> None:
         "Save & next",
         type="primary",
         use_container_width=True,
+        shortcut=SHORTCUTS["save"],
         disabled=finished,
         on_click=act,
         args=("save", labelling.index),
@@ -360,6 +365,7 @@ def nav_buttons(labelling: LabellingSession) -> None:
     st.button(
         "Skip (overcast)",
         use_container_width=True,
+        shortcut=SHORTCUTS["skip"],
         disabled=finished,
         on_click=act,
         args=("skip", labelling.index),
@@ -367,6 +373,7 @@ def nav_buttons(labelling: LabellingSession) -> None:
     st.button(
         "Back",
         use_container_width=True,
+        shortcut=SHORTCUTS["back"],
         disabled=labelling.index == 0,
         on_click=act,
         args=("back", labelling.index),
@@ -374,7 +381,8 @@ def nav_buttons(labelling: LabellingSession) -> None:
     st.button(
         "Clear selection",
         use_container_width=True,
-        disabled=finished or not labelling.selection,
+        shortcut=SHORTCUTS["clear"],
+        disabled=finished,  # not on the selection: a click reruns only the image, not this button
         on_click=act,
         args=("clear", labelling.index),
     )
@@ -387,7 +395,13 @@ def nav_buttons(labelling: LabellingSession) -> None:
         on_change=on_jump,
         format_func=lambda i: acquisition_label(labelling, i),
     )
-    st.radio("View", options=list(render.COMPOSITES), key="composite")
+    st.caption(KEYS_HELP)
+    ready = not finished and labelling.loader.is_ready(labelling.current)
+    scene_layers = labelling.scene().extra if ready else {}
+    with ui.showing_errors():
+        st.session_state[DISPLAY_KEY] = view_controls.controls(
+            labelling.source.collection.band_names, scene_layers
+        )
     spec = labelling.campaign.spec
     st.caption(
         f"Campaign {labelling.campaign.id}: label **{spec.label_value:g}** {spec.label_name} · "
@@ -423,21 +437,37 @@ def show_current(labelling: LabellingSession) -> None:
         scene = load_scene(labelling)
         if scene is None:
             return
-        selected, usable = len(labelling.selection), len(labelling.selectable())
-        note = "" if usable == selected else f" ({selected - usable} without data here, not saved)"
         st.markdown(
             f"**{acquisition.time:%Y-%m-%d %H:%M} UTC** · "
-            f"{labelling.index + 1} of {len(labelling.acquisitions)} · cloud cover {cloud} · {status} · "
-            f"**{plural(usable, 'pixel')} selected**{note}"
+            f"{labelling.index + 1} of {len(labelling.acquisitions)} · cloud cover {cloud} · {status}"
         )
         if not scene.valid.any():
             st.warning("This image has no valid data over the area. Skip it.")
             return
-        ui.clickable_image(
-            labelling.image(st.session_state.get("composite", render.DEFAULT_COMPOSITE)),
-            key=IMAGE_KEY,
-            on_click=on_image_click,
-        )
+    with st.container(horizontal=True, gap="small"):
+        with st.container(width=labelling.factor * labelling.aoi.shape[1]):
+            click_area()
+        with st.container(width="stretch"):  # its own fragment: never holds the image back
+            insight.beside_image()
+    with ui.showing_errors():
+        insight.time_series(labelling)
+
+
+@st.fragment
+def click_area() -> None:
+    """What a click changes, and only that: the selection count and the outlined image."""
+    labelling = session()
+    if labelling is None or labelling.finished:
+        st.rerun(scope="app")
+    ui.show_flashes()
+    with ui.showing_errors():
+        selected, usable = len(labelling.selection), len(labelling.selectable())
+        note = "" if usable == selected else f" ({selected - usable} without data here, not saved)"
+        st.markdown(f"**{plural(usable, 'pixel')} selected**{note}")
+        # Clicks taken so far: the page's click queue (ui.click_queue) waits for it to go up.
+        st.html(f"<span data-s2-clicks='{st.session_state.get(CLICKS_TAKEN, 0)}'></span>")
+        picture = labelling.png(st.session_state.get(DISPLAY_KEY, views.DEFAULT_VIEW))
+        ui.clickable_image(picture, key=IMAGE_KEY, on_click=on_image_click)
 
 
 with ui.showing_errors():

@@ -114,6 +114,22 @@ def band_means(conn: Connection, where: SampleFilter, every: int) -> pd.DataFram
     return frame.astype({**dtypes, **{name: "float64" for name in BAND_COLUMNS}})
 
 
+def band_spread(conn: Connection, where: SampleFilter) -> pd.DataFrame:
+    """Per band: n, mean and standard deviation of the samples (see ``Store.band_spread``)."""
+    s = samples_table.c
+    columns = [sa.func.count().label("n")]
+    for name in BAND_COLUMNS:
+        value = sa.cast(s[name], sa.Float)
+        columns += [sa.func.avg(value).label(f"{name}_mean"), sa.func.avg(value * value).label(f"{name}_sq")]
+    row = conn.execute(sa.select(*columns).where(*where.conditions(conn.dialect.name))).one()
+    rows = []
+    for name in BAND_COLUMNS:
+        mean, square = row._mapping[f"{name}_mean"], row._mapping[f"{name}_sq"]
+        sd = None if mean is None else max(float(square) - float(mean) ** 2, 0.0) ** 0.5
+        rows.append({"band": name, "n": int(row.n), "mean": mean, "sd": sd})
+    return pd.DataFrame(rows).astype({"mean": "float64", "sd": "float64"})
+
+
 def sample_points(conn: Connection, where: SampleFilter, limit: int) -> pd.DataFrame:
     """Up to ``limit`` distinct (lon, lat, label) of the most recent samples."""
     s = samples_table.c

@@ -219,6 +219,10 @@ class Store:
         a systematic sample that keeps a chart of a million samples quick."""
         return self._db.fetch(queries.band_means, where or SampleFilter(), every)
 
+    def band_spread(self, where: SampleFilter | None = None) -> pd.DataFrame:
+        """Per band (rows): n, mean and standard deviation (population) of the samples."""
+        return self._db.fetch(queries.band_spread, where or SampleFilter())
+
     def sample_points(self, where: SampleFilter | None = None, limit: int = 5000) -> pd.DataFrame:
         """Up to ``limit`` distinct (lon, lat, label) of the most recent samples, for a map."""
         return self._db.fetch(queries.sample_points, where or SampleFilter(), limit)

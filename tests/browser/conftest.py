@@ -133,13 +133,17 @@ def free_port() -> int:
 
 @dataclass
 class AppServer:
-    """One ``streamlit run app.py`` process on a free loopback port."""
+    """One ``streamlit run app.py`` process on a free loopback port (``script``: another app file)."""
 
     data_dir: Path
     log_path: Path
     port: int = field(default_factory=free_port)
     extra_env: dict[str, str] = field(default_factory=dict)
     """More environment for the app, e.g. a fake Sentinel Hub's URLs and credentials."""
+    script: str = "app.py"
+    """The app file, relative to the repository root."""
+    options: tuple[str, ...] = ()
+    """More ``streamlit run`` options, e.g. ``("--runner.postScriptGC", "true")``."""
     process: subprocess.Popen | None = None
     started_in: float = 0.0
 
@@ -159,7 +163,7 @@ class AppServer:
             "-m",
             "streamlit",
             "run",
-            "app.py",
+            self.script,
             "--server.headless",
             "true",
             "--server.address",
@@ -174,6 +178,7 @@ class AppServer:
             "false",
             "--secrets.files",
             str(self.data_dir / "no-secrets.toml"),
+            *self.options,
         ]
         # Never the developer's database, credentials or secrets: a fresh SQLite file in data_dir,
         # and only the endpoints and credentials a test passes in extra_env.

@@ -72,9 +72,14 @@ def go_to_page(page: Page, title: str) -> None:
 # --- widgets --------------------------------------------------------------------------------
 
 
+def button_named(page: Page, label: str) -> Locator:
+    """The button labelled ``label`` (a keyboard shortcut shown on it, "Shortcut S", may follow)."""
+    return page.get_by_role("button", name=re.compile(rf"^{re.escape(label)}( Shortcut .+)?$"))
+
+
 def click_button(page: Page, label: str) -> None:
     """Click the enabled button labelled ``label`` and wait for the rerun it causes."""
-    button = page.get_by_role("button", name=label, exact=True)
+    button = button_named(page, label)
     expect(button).to_be_enabled()
     button.click()
     wait_idle(page)

@@ -1,0 +1,88 @@
+"""What the charts beside the image show, as plain tables: the selected pixels' spectra on this
+date, the label's saved mean ± one standard deviation, and one pixel's details. No plotting
+here; the page draws these tables."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+
+import numpy as np
+import pandas as pd
+
+from labeller.aoi import AreaOfInterest
+from labeller.bands import BAND_BY_NAME
+from labeller.selection import Pixel, is_valid
+from labeller.sources.base import Scene
+from labeller.views import CLOUD_LAYER
+
+FLAG_SCL = frozenset({3, 8, 9, 10})
+"""Level-2A scene classes flagged as cloudy: cloud shadow, cloud medium/high, thin cirrus."""
+FLAG_PROBABILITY = 0.4
+"""Cloud probability at or above which a pixel is flagged (s2cloudless' default threshold)."""
+CHART_BANDS_LEAVE_OUT = ("B10",)
+"""B10 (cirrus, 1375 nm) sees the upper atmosphere, not the ground: left out of the charts."""
+MAX_LINES = 60
+"""At most this many pixels drawn as lines (a chart of hundreds of lines says no more)."""
+
+
+def chart_bands(band_names: Sequence[str]) -> list[str]:
+    return [b for b in band_names if b not in CHART_BANDS_LEAVE_OUT]
+
+
+def flagged(scene: Scene, pixels: Sequence[Pixel]) -> np.ndarray:
+    """Per pixel: True where the scene's own cloud layers call it cloudy (SCL of Level-2A, or a
+    cloud-probability layer); all False when the scene has neither."""
+    if not pixels:
+        return np.zeros(0, dtype=bool)
+    rows, cols = np.array(pixels, dtype=int).T
+    out = np.zeros(len(pixels), dtype=bool)
+    if "SCL" in scene.extra:
+        out |= np.isin(np.asarray(scene.extra["SCL"])[rows, cols], list(FLAG_SCL))
+    if CLOUD_LAYER in scene.extra:
+        out |= np.asarray(scene.extra[CLOUD_LAYER])[rows, cols] >= FLAG_PROBABILITY
+    return out
+
+
+def selection_spectra(scene: Scene, selection: Iterable[Pixel], limit: int = MAX_LINES) -> pd.DataFrame:
+    """Long table of the selected pixels with data (first ``limit`` in row/col order): pixel,
+    band, wavelength_nm, reflectance, state ("clear" or "flagged (cloud)")."""
+    pixels = sorted(p for p in selection if is_valid(p, scene.valid))[:limit]
+    bands = chart_bands(scene.band_names)
+    if not pixels:
+        return pd.DataFrame(columns=["pixel", "band", "wavelength_nm", "reflectance", "state"])
+    index = [scene.band_names.index(b) for b in bands]
+    values = scene.spectra(*zip(*pixels, strict=True))[:, index]
+    states = np.where(flagged(scene, pixels), "flagged (cloud)", "clear")
+    return pd.DataFrame(
+        {
+            "pixel": np.repeat([f"{r},{c}" for r, c in pixels], len(bands)),
+            "band": np.tile(bands, len(pixels)),
+            "wavelength_nm": np.tile([BAND_BY_NAME[b].centre_nm for b in bands], len(pixels)),
+            "reflectance": values.reshape(-1).astype(float),
+            "state": np.repeat(states, len(bands)),
+        }
+    )
+
+
+def reference_band(spread: pd.DataFrame, band_names: Sequence[str]) -> pd.DataFrame:
+    """The label's saved mean ± one sd per charted band (from ``Store.band_spread``): band,
+    wavelength_nm, mean, low, high; empty when nothing is saved yet."""
+    bands = chart_bands(band_names)
+    table = spread[spread["band"].isin(bands) & spread["mean"].notna()].copy()
+    if table.empty or int(table["n"].iloc[0]) == 0:
+        return pd.DataFrame(columns=["band", "wavelength_nm", "mean", "low", "high"])
+    table["wavelength_nm"] = [BAND_BY_NAME[b].centre_nm for b in table["band"]]
+    table["low"], table["high"] = table["mean"] - table["sd"], table["mean"] + table["sd"]
+    return table[["band", "wavelength_nm", "mean", "low", "high"]].sort_values("wavelength_nm")
+
+
+def pixel_details(scene: Scene, aoi: AreaOfInterest, pixel: Pixel) -> dict:
+    """Row, col, lon, lat, whether it has data, flagged, and each band's reflectance."""
+    row, col = pixel
+    lon, lat = aoi.pixel_to_lonlat(row, col)
+    details = {"row": row, "col": col, "lon": float(lon), "lat": float(lat)}
+    details["has data"] = is_valid(pixel, scene.valid)
+    details["flagged (cloud)"] = bool(flagged(scene, [pixel])[0]) if details["has data"] else False
+    values = scene.bands[row, col] if details["has data"] else np.full(len(scene.band_names), np.nan)
+    details["bands"] = {b: float(v) for b, v in zip(scene.band_names, values, strict=True)}
+    return details
