@@ -129,6 +129,12 @@ class AreaOfInterest:
         lon, lat = self.pixel_to_lonlat(rows, cols)
         return np.asarray(lon), np.asarray(lat)
 
+    def typed_mask(self) -> np.ndarray:
+        """(rows, cols) bool: True where the pixel centre lies inside the typed box (the grid
+        is snapped outwards, so a rim of pixels lies outside it)."""
+        lon, lat = self.grid_lonlat()
+        return (lon >= self.min_lon) & (lon <= self.max_lon) & (lat >= self.min_lat) & (lat <= self.max_lat)
+
     def describe(self) -> str:
         """One line for people: size in pixels and metres, and the grid's CRS."""
         rows, cols = self.shape

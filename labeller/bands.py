@@ -66,3 +66,24 @@ L2A = Collection(
     tuple(n for n in ALL_BAND_NAMES if n != "B10"),
 )
 COLLECTIONS: dict[str, Collection] = {c.id: c for c in (L1C, L2A)}
+
+
+OFFSET_BASELINE = (4, 0)
+"""ESA processing baseline 04.00 (25 January 2022) added +1000 to every Level-1C and
+Level-2A digital number; harmonising removes it again."""
+
+
+def offset_removed(baselines: str | None) -> bool | None:
+    """What harmonising did to the values of an acquisition with these baselines (one, or
+    several joined by ``/``): True when some tile carried the +1000 offset, which was removed;
+    False when none did (values delivered as they were); None when the baseline is unknown."""
+    parsed = []
+    for text in (baselines or "").split("/"):
+        try:
+            major, minor = text.strip().split(".")
+            parsed.append((int(major), int(minor)))
+        except ValueError:
+            continue
+    if not parsed:
+        return None
+    return any(b >= OFFSET_BASELINE for b in parsed)

@@ -7,6 +7,7 @@ from dataclasses import dataclass
 from datetime import date
 
 from labeller.aoi import AreaOfInterest
+from labeller.clouds import DEFAULT_THRESHOLD
 from labeller.errors import InvalidInputError
 
 MAX_LABEL_NAME = 80
@@ -33,6 +34,11 @@ class CampaignSpec:
     end: date
     max_cloud: float | None = None
     """Largest acceptable cloud cover in percent, or None for any."""
+    cloud_threshold: float = DEFAULT_THRESHOLD
+    """Cloud probability (0–1) from which a selected pixel is flagged and not saved by default."""
+    max_area_cloud: float | None = None
+    """Images whose own area is more cloudy than this (percent of valid pixels) are marked in
+    the Jump-to list and can be hidden; None: no limit."""
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "label_value", parse_label_value(self.label_value))
@@ -42,6 +48,14 @@ class CampaignSpec:
         validate_period(self.start, self.end)
         if self.max_cloud is not None and not 0 <= self.max_cloud <= 100:
             raise InvalidInputError("Maximum cloud cover is a percentage: give a number from 0 to 100.")
+        threshold = self.cloud_threshold
+        if threshold is None or not 0 < float(threshold) <= 1:
+            raise InvalidInputError(
+                "The cloud probability threshold is a number above 0 and at most 1, e.g. 0.4."
+            )
+        object.__setattr__(self, "cloud_threshold", float(threshold))
+        if self.max_area_cloud is not None and not 0 <= self.max_area_cloud <= 100:
+            raise InvalidInputError("The area cloud limit is a percentage: give a number from 0 to 100.")
 
     def identity(self) -> tuple:
         """What makes two specs the same campaign (the period may differ: it resumes)."""

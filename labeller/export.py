@@ -76,7 +76,29 @@ _COLUMN_NOTES: dict[str, dict[str, str]] = {
     "sun_azimuth": {"units": "degrees clockwise from north", "description": "mean sun azimuth over the area"},
     "tile_id": {"description": "Sentinel-2 tile or granule id"},
     "processing_baseline": {"description": "ESA processing baseline"},
-    "harmonised": {"description": "values harmonised across the 2022 baseline change (empty: n/a)"},
+    "harmonised": {
+        "description": "true: the source removed the +1000 DN offset of processing baseline 04.00 and later; "
+        "false: values left as delivered (no offset to remove before 04.00, or not harmonised); "
+        "empty: unknown or synthetic"
+    },
+    "cloud_probability": {
+        "units": "probability 0-1",
+        "description": "s2cloudless cloud probability of the pixel on its date (Level-1C; empty: "
+        "Level-2A or not measured)",
+    },
+    "scl_class": {
+        "description": "Level-2A scene classification code of the pixel, a whole number (0 no data, "
+        "3 cloud shadow, 4 vegetation, 5 not vegetated, 6 water, 8/9 cloud, 10 thin cirrus, 11 snow; "
+        "empty: Level-1C)"
+    },
+    "cloud_flagged": {
+        "description": "the cloud guard judged the pixel cloud, cirrus or cloud shadow on its date "
+        "(empty: no cloud information)"
+    },
+    "cloud_included": {
+        "description": "saved although flagged, because the labeller included it on purpose "
+        "(empty: no cloud information)"
+    },
     "created_at": {"units": "UTC", "description": "when the sample was saved"},
     "labeller": {"description": "name of the person who saved it (empty: not given)"},
     "campaign_min_lon": {"units": "degrees, WGS84 (EPSG:4326)", "description": "campaign box, west"},

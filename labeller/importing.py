@@ -64,7 +64,19 @@ _REQUIRED_FOR_IMPORT = (
     "epsg",
 )
 _IMPORT_TEXT = ("tile_id", "processing_baseline", "labeller")
-_IMPORT_FLOATS = ("lon", "lat", "utm_x", "utm_y", "cloud_cover", "sun_zenith", "sun_azimuth", *BAND_COLUMNS)
+_IMPORT_FLOATS = (
+    "lon",
+    "lat",
+    "utm_x",
+    "utm_y",
+    "cloud_cover",
+    "sun_zenith",
+    "sun_azimuth",
+    "cloud_probability",
+    "scl_class",
+    *BAND_COLUMNS,
+)
+_IMPORT_BOOLEANS = ("harmonised", "cloud_flagged", "cloud_included")
 _GRID_TOLERANCE_M = 1e-3
 
 
@@ -113,8 +125,9 @@ def import_frame(data: pd.DataFrame) -> pd.DataFrame:
         frame[name] = pd.Series(values, index=frame.index, dtype="object").astype("str")
     names = frame["labeller"].dropna().unique()
     frame["labeller"] = frame["labeller"].map({n: clean_labeller(n) for n in names}).astype("str")
-    harmonised = data["harmonised"] if "harmonised" in data.columns else pd.Series(pd.NA, index=frame.index)
-    frame["harmonised"] = harmonised.astype("boolean")
+    for name in _IMPORT_BOOLEANS:
+        values = data[name] if name in data.columns else pd.Series(pd.NA, index=frame.index)
+        frame[name] = pd.Series(values.to_numpy(), index=frame.index).astype("boolean")
     required = frame[list(_REQUIRED_FOR_IMPORT)]
     if required.isna().any().any():
         empty = required.columns[required.isna().any()].tolist()

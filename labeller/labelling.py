@@ -13,6 +13,8 @@ import numpy as np
 
 from labeller import render, views
 from labeller.campaign import CampaignSpec
+from labeller.cloud_guard import DEFAULT_SKIP_REASON, Verdict, judge
+from labeller.clouds import CloudLayer
 from labeller.errors import ReviewConflictError
 from labeller.png import Png
 from labeller.prefetch import SceneLoader
@@ -23,6 +25,8 @@ from labeller.store import CampaignRecord, Review, Store
 from labeller.timeseries import IndexSeries
 from labeller.views import Display
 
+CLEAR_SKY = 0.2
+"""Cloud probability below which a saved pixel's spectrum becomes its shadow reference."""
 PREFETCH_AHEAD = 2
 """Images fetched in the background beyond the one shown."""
 
@@ -85,6 +89,12 @@ class LabellingSession:
         """Who labels in this session; stored with each review and sample."""
         self._pictures: dict[tuple[str, Display], render.OutlinedPicture] = {}
         self._limits: dict[tuple[str, tuple[str, ...]], np.ndarray] = {}
+        self._typed: np.ndarray | None = None
+        self.include_flagged = False
+        """Save the selected pixels that look cloudy on this image too (reset on every image)."""
+        self.references: dict[Pixel, np.ndarray] = {}
+        """Each selected pixel's spectrum where it was last seen under a clear sky (picked or
+        saved unflagged): the cloud guard's reference."""
         self._prefetch()
 
     @classmethod
@@ -148,7 +158,8 @@ class LabellingSession:
             self.loader.prefetch(self.acquisitions[self.index + 1 : self.index + 1 + PREFETCH_AHEAD])
 
     def _picture(self, display: Display) -> render.OutlinedPicture:
-        """The current scene's enlarged view, built once per image and display."""
+        """The current scene's enlarged view (pixels outside the typed box dimmed), built once
+        per image and display."""
         key = (self.current.id, display)
         if key not in self._pictures:
             scene = self.scene()
@@ -158,17 +169,67 @@ class LabellingSession:
                 stack = views.band_stack(scene.bands, scene.band_names, display.view.bands)
                 self._limits = {limits_key: views.stretch_limits(stack, scene.valid)}
             rgb = render.composite(scene, display, self._limits.get(limits_key))
+            rgb = render.dim_outside(rgb, self._typed_mask())
             self._pictures = {key: render.OutlinedPicture(render.enlarge(rgb, self.factor), self.factor)}
         return self._pictures[key]
 
+    def _typed_mask(self) -> np.ndarray:
+        if self._typed is None:
+            self._typed = self.aoi.typed_mask()
+        return self._typed
+
+    def _crossed(self) -> frozenset:
+        """The selected pixels drawn as flagged (none once included on purpose)."""
+        return frozenset() if self.include_flagged else frozenset(self.verdict().flagged)
+
     def image(self, display: Display | str = views.DEFAULT_VIEW) -> np.ndarray:
-        """The enlarged current scene with the selection outlined."""
+        """The enlarged current scene with the selection outlined (flagged pixels crossed)."""
         picture = self._picture(_display(display))
-        return render.draw_selection(picture.enlarged, self.selection, self.factor)
+        return render.draw_selection(picture.enlarged, self.selection, self.factor, self._crossed())
 
     def png(self, display: Display | str = views.DEFAULT_VIEW) -> Png:
-        """What ``image`` shows, as PNG; a click re-encodes only the grid row it changed."""
-        return self._picture(_display(display)).png(self.selection)
+        """What ``image`` shows, as PNG; a click re-encodes only the grid rows it changed."""
+        return self._picture(_display(display)).png(self.selection, self._crossed())
+
+    # --- clouds -------------------------------------------------------------------------
+
+    def cloud_layer(self, acquisition: Acquisition | None = None) -> CloudLayer:
+        """Cloud probability (Level-1C) or SCL (Level-2A) of a scene, computed when it arrived."""
+        return CloudLayer.of(self.scene(acquisition))
+
+    def verdict(self) -> Verdict:
+        """Which selected pixels look cloudy or have no data on the current image."""
+        scene = self.scene()
+        layer = CloudLayer.of(scene)
+        threshold = self.campaign.spec.cloud_threshold
+        return judge(self.selection, scene.valid, layer, threshold, scene, self.references)
+
+    def area_cloud(self, acquisition: Acquisition) -> float | None:
+        """Cloud and shadow share (0–1) over the area's valid pixels, for images already
+        fetched (None otherwise: listing never waits on a download)."""
+        if not self.loader.is_ready(acquisition):
+            return None
+        scene = self.scene(acquisition)
+        return CloudLayer.of(scene).area_fraction(scene.valid, self.campaign.spec.cloud_threshold)
+
+    def _update_references(self, pixels: Selection) -> None:
+        """Pixels picked or saved under a clear sky become the guard's references (not hazy
+        or cloudy ones: a brightened reference would hide the next cloud and make the next
+        clear date look shadowed)."""
+        scene = self.scene()
+        layer = CloudLayer.of(scene)
+        for pixel in pixels:
+            prob = layer.probability[pixel] if layer.probability is not None else np.nan
+            if np.isfinite(prob) and prob < CLEAR_SKY:
+                self.references[pixel] = scene.bands[pixel].copy()
+
+    def include_flagged_anyway(self, include: bool = True) -> None:
+        """Save the cloudy-looking selected pixels too, on this image only."""
+        self.include_flagged = include
+
+    def drop_flagged(self) -> None:
+        """Remove the pixels flagged on this image from the selection."""
+        self._set_selection(self.selection - frozenset(self.verdict().flagged))
 
     # --- selection ----------------------------------------------------------------------
 
@@ -183,6 +244,8 @@ class LabellingSession:
         valid = self.scene().valid
         if pixel not in self.selection and not is_valid(pixel, valid):
             return f"Pixel (row {pixel[0]}, col {pixel[1]}) has no data in this image and cannot be selected."
+        if pixel not in self.selection:
+            self._update_references(frozenset({pixel}))
         self._set_selection(toggle(self.selection, pixel, valid))
         return None
 
@@ -200,26 +263,45 @@ class LabellingSession:
             self._drafted = self.selection
 
     def selectable(self) -> Selection:
-        """The selected pixels that have data in the current scene (what Save stores)."""
+        """The selected pixels that have data in the current scene."""
         return valid_only(self.selection, self.scene().valid)
+
+    def to_save(self) -> Selection:
+        """What Save stores: the selected pixels with data that do not look cloudy here,
+        plus the cloudy-looking ones when included on purpose."""
+        return self.verdict().to_save(self.selection, self.include_flagged)
 
     # --- moving -------------------------------------------------------------------------
 
     def save_and_next(self) -> Review:
-        """Store the selected valid pixels' spectra for the current acquisition, then advance."""
-        scene, pixels = self.scene(), sorted(self.selectable())
+        """Store the spectra of the pixels ``to_save`` for the current acquisition, then advance:
+        the selected pixels with data, less those the cloud guard flags unless included."""
+        scene = self.scene()
+        verdict = self.verdict()
+        chosen = verdict.to_save(self.selection, self.include_flagged)
+        pixels = sorted(chosen)
         with self._unless_changed_by_others() as seen:
             review = self.store.save(
-                self.campaign.id, self.aoi, scene, pixels, labeller=self.labeller, expected=seen
+                self.campaign.id,
+                self.aoi,
+                scene,
+                pixels,
+                labeller=self.labeller,
+                expected=seen,
+                flagged=verdict.cloudy & chosen,
             )
+        self._update_references(chosen - frozenset(verdict.flagged))
         self.reviews[review.acquisition_id] = review
         self.go(self.index + 1)
         return review
 
-    def skip(self) -> Review:
-        """Record the current acquisition as skipped (no spectra), then advance."""
+    def skip(self, reason: str | None = DEFAULT_SKIP_REASON) -> Review:
+        """Record the current acquisition as skipped (no spectra) with a reason from
+        ``SKIP_REASONS``, then advance."""
         with self._unless_changed_by_others() as seen:
-            review = self.store.skip(self.campaign.id, self.current, labeller=self.labeller, expected=seen)
+            review = self.store.skip(
+                self.campaign.id, self.current, labeller=self.labeller, expected=seen, reason=reason
+            )
         self.reviews[review.acquisition_id] = review
         self.go(self.index + 1)
         return review
@@ -253,6 +335,7 @@ class LabellingSession:
         editing); otherwise the selection carries over from the image shown before and
         becomes this session's draft."""
         self.index = min(max(index, 0), len(self.acquisitions))
+        self.include_flagged = False
         if self.finished:
             return
         self._prefetch()

@@ -1,5 +1,6 @@
 """Scenes for one labelling session: from memory, the disk cache or the source, with the
-next images fetched in the background while the user labels the current one."""
+next images fetched in the background while the user labels the current one. Each scene
+gets its cloud layer (``clouds.attach``) as it arrives, kept in the disk cache with it."""
 
 from __future__ import annotations
 
@@ -8,6 +9,7 @@ import threading
 from collections import OrderedDict
 from concurrent.futures import Future, ThreadPoolExecutor
 
+from labeller import clouds
 from labeller.aoi import AreaOfInterest
 from labeller.scene_cache import SceneCache, scene_key
 from labeller.sources.base import Acquisition, ImageSource, Scene
@@ -78,11 +80,10 @@ class SceneLoader:
     def _load(self, acquisition: Acquisition) -> Scene:
         try:
             key = scene_key(self.source.cache_id, self.aoi, acquisition) if self.cache else None
-            scene = self.cache.get(key) if key else None
-            if scene is None:
-                scene = self.source.scene(self.aoi, acquisition)
-                if key:
-                    self.cache.put(key, scene)
+            cached = self.cache.get(key) if key else None
+            scene = clouds.attach(cached or self.source.scene(self.aoi, acquisition))
+            if key and scene is not cached:
+                self.cache.put(key, scene)
             self._remember(acquisition.id, scene)
             return scene
         finally:

@@ -17,7 +17,7 @@ import pyarrow as pa
 from labeller.bands import ALL_BAND_NAMES
 from labeller.campaign import CampaignSpec
 
-SCHEMA_VERSION = 3
+SCHEMA_VERSION = 4
 """Version of the store's tables (see ``labeller.store.migrations``); exports record it."""
 BAND_COLUMNS: tuple[str, ...] = ALL_BAND_NAMES
 """The band columns of a sample, in order of centre wavelength (``bands.by_wavelength``)."""

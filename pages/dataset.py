@@ -24,6 +24,10 @@ META_COLUMNS = [
     "lon",
     "lat",
     "cloud_cover",
+    "cloud_probability",
+    "scl_class",
+    "cloud_flagged",
+    "cloud_included",
     "source",
     "collection",
     "labeller",
@@ -115,7 +119,7 @@ def charts(means, points, count: int, every: int) -> None:
 
 
 def downloads(store: Store, where: SampleFilter, campaigns, count: int) -> None:
-    """Four buttons; each file is built from the database only when its button is clicked."""
+    """Five buttons; each file is built from the database only when its button is clicked."""
     st.markdown("**Download** (built when you click; a million samples take a few seconds)")
     files = [
         ("Download CSV", "csv", "text/csv", lambda: export.to_csv_bytes(store.sample_batches(where))),
@@ -137,9 +141,16 @@ def downloads(store: Store, where: SampleFilter, campaigns, count: int) -> None:
             "application/vnd.apache.parquet",
             lambda: export.to_ml_parquet_bytes(store.sample_batches(where), campaigns),
         ),
+        (
+            "Download reviews CSV",
+            "reviews.csv",
+            "text/csv",
+            lambda: export.to_csv_bytes(store.review_table(where)),
+        ),
     ]
     helps = {
         "Download CSV": export.CSV_FORMULA_NOTE,
+        "Download reviews CSV": "One row per reviewed image: saved or skipped, and why it was skipped.",
         "Download Parquet": "Typed columns with units, wavelengths and CRS in the file; import it elsewhere.",
         "Download GeoJSON": "Points in WGS84 with every column as properties.",
         "Download ML-ready Parquet": "With grouping keys (campaign, acquisition, native 20 m and 60 m pixel) "
@@ -253,6 +264,12 @@ def page() -> None:
             )
         st.dataframe(
             preview[META_COLUMNS + export.band_columns(preview)], hide_index=True, width="stretch", height=300
+        )
+        included = int(preview["cloud_included"].fillna(False).sum())
+        st.caption(
+            "Per sample: cloud_probability (s2cloudless, Level-1C) or scl_class (Level-2A), "
+            f"cloud_flagged and cloud_included. {included:,} of these {len(preview):,} samples were "
+            "saved although they looked cloudy (included on purpose)."
         )
         charts(shown["means"], shown["points"], count, shown["every"])
         downloads(store, where, campaigns, count)

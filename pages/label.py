@@ -17,6 +17,8 @@ from labeller.aoi import (
     parse_bbox,
 )
 from labeller.campaign import CampaignSpec, parse_campaign_id
+from labeller.cloud_guard import SKIP_REASONS, header_note
+from labeller.clouds import DEFAULT_THRESHOLD
 from labeller.errors import LabellerError
 from labeller.identity import new_session_token, session_token
 from labeller.labelling import LabellingSession
@@ -124,6 +126,8 @@ def form_defaults() -> dict:
         "label_name": "",
         "notes": "",
         "max_cloud": None,
+        "cloud_threshold": DEFAULT_THRESHOLD,
+        "max_area_cloud": None,
         "start": date.today() - timedelta(days=60),
         "end": date.today(),
     }
@@ -171,6 +175,7 @@ def setup_form() -> None:
             placeholder="any",
             help="Leave empty to see every acquisition.",
         )
+        cloud_options()
     with right:
         source_picker.source_inputs()
         keep_form()
@@ -180,6 +185,29 @@ def setup_form() -> None:
         if st.button("Start", type="primary", use_container_width=True, disabled=aoi is None):
             with ui.showing_errors(toast=True):
                 start_campaign(aoi)
+
+
+def cloud_options() -> None:
+    """The campaign's cloud guard threshold and area cloud limit."""
+    st.number_input(
+        "Cloud probability threshold",
+        min_value=0.05,
+        max_value=1.0,
+        step=0.05,
+        key="cloud_threshold",
+        help="Selected pixels whose cloud probability (s2cloudless, Level-1C) reaches this, or that "
+        "Level-2A's SCL calls cloud, cirrus or shadow, are flagged and not saved unless you include "
+        f"them. {DEFAULT_THRESHOLD} keeps real clear pixels and catches thick and medium cloud.",
+    )
+    st.number_input(
+        "Area cloud limit, %",
+        min_value=0.0,
+        max_value=100.0,
+        key="max_area_cloud",
+        placeholder="none",
+        help="Images whose own area (not the whole tile) is cloudier than this are marked in "
+        "Jump to, and can be hidden there.",
+    )
 
 
 def start_campaign(aoi: AreaOfInterest) -> None:
@@ -195,6 +223,8 @@ def start_campaign(aoi: AreaOfInterest) -> None:
         start=state["start"],
         end=state["end"],
         max_cloud=state["max_cloud"],
+        cloud_threshold=state["cloud_threshold"],
+        max_area_cloud=state["max_area_cloud"],
     )
     bar = st.progress(0.0, text="Listing acquisitions…")
     shown = {"fraction": 0.0}
@@ -262,6 +292,8 @@ def fill_form(spec: CampaignSpec) -> None:
         "start": spec.start,
         "end": spec.end,
         "max_cloud": spec.max_cloud,
+        "cloud_threshold": spec.cloud_threshold,
+        "max_area_cloud": spec.max_area_cloud,
         "source": spec.source,
         "collection": spec.collection,
     }
@@ -292,9 +324,12 @@ def act(action: str, shown_index: int) -> None:
         return
     {
         "save": labelling.save_and_next,
-        "skip": labelling.skip,
+        "skip": lambda: labelling.skip(st.session_state.get("skip_reason", SKIP_REASONS[0])),
         "back": labelling.back,
         "clear": labelling.clear,
+        "include": labelling.include_flagged_anyway,
+        "exclude": lambda: labelling.include_flagged_anyway(False),
+        "drop": labelling.drop_flagged,
     }[action]()
 
 
@@ -316,11 +351,39 @@ def review_text(review, unreviewed: str) -> str:
     return "skipped" if review.status == "skipped" else f"saved, {plural(review.n_pixels, 'pixel')}"
 
 
+def area_cloud_text(labelling: LabellingSession, acquisition) -> str:
+    """ "area 12 % cloudy" for fetched images ("" before), marked above the campaign's limit."""
+    fraction = labelling.area_cloud(acquisition)
+    if fraction is None:
+        return ""
+    limit = labelling.campaign.spec.max_area_cloud
+    above = " (above your limit)" if limit is not None and 100 * fraction > limit else ""
+    return f"area {100 * fraction:.0f} % cloud{above}"
+
+
 def acquisition_label(labelling: LabellingSession, i: int) -> str:
     acquisition = labelling.acquisitions[i]
     state = review_text(labelling.review_of(acquisition), "—")
-    cloud = "" if acquisition.cloud_cover is None else f" · {acquisition.cloud_cover:.0f}% cloud"
-    return f"{i + 1}. {acquisition.time:%Y-%m-%d}{cloud} · {state}"
+    parts = [f"{i + 1}. {acquisition.time:%Y-%m-%d}"]
+    if area := area_cloud_text(labelling, acquisition):
+        parts.append(area)
+    if acquisition.cloud_cover is not None:
+        parts.append(f"tile {acquisition.cloud_cover:.0f} %")
+    return " · ".join([*parts, state])
+
+
+def jump_options(labelling: LabellingSession) -> list[int]:
+    """Every image, or (when asked) those not above the area cloud limit; the current one stays."""
+    limit = labelling.campaign.spec.max_area_cloud
+    if limit is None or not st.session_state.get("hide_cloudy"):
+        return list(range(len(labelling.acquisitions)))
+    keep = []
+    for i, acquisition in enumerate(labelling.acquisitions):
+        fraction = labelling.area_cloud(acquisition)
+        shown = min(labelling.index, len(labelling.acquisitions) - 1)
+        if i == shown or fraction is None or 100 * fraction <= limit:
+            keep.append(i)
+    return keep
 
 
 def labelling_loop() -> None:
@@ -362,14 +425,17 @@ def nav_buttons(labelling: LabellingSession) -> None:
         args=("save", labelling.index),
         help="Store the selected pixels' spectra for this image",
     )
+    reason = st.session_state.setdefault("skip_reason", SKIP_REASONS[0])
     st.button(
-        "Skip (overcast)",
+        f"Skip ({reason})",
         use_container_width=True,
         shortcut=SHORTCUTS["skip"],
         disabled=finished,
         on_click=act,
         args=("skip", labelling.index),
+        help="Record this image as skipped, with the reason chosen below",
     )
+    st.selectbox("Skip reason", SKIP_REASONS, key="skip_reason")
     st.button(
         "Back",
         use_container_width=True,
@@ -388,12 +454,18 @@ def nav_buttons(labelling: LabellingSession) -> None:
     )
     count = len(labelling.acquisitions)
     st.session_state["jump"] = min(labelling.index, count - 1)
+    if labelling.campaign.spec.max_area_cloud is not None:
+        st.checkbox(
+            f"Hide images above {labelling.campaign.spec.max_area_cloud:g} % area cloud", key="hide_cloudy"
+        )
+    # Labels fixed when drawn: a background fetch must not rename an option under the widget.
+    labels = {i: acquisition_label(labelling, i) for i in jump_options(labelling)}
     st.selectbox(
         "Jump to",
-        options=range(count),
+        options=list(labels),
         key="jump",
         on_change=on_jump,
-        format_func=lambda i: acquisition_label(labelling, i),
+        format_func=labels.__getitem__,
     )
     st.caption(KEYS_HELP)
     ready = not finished and labelling.loader.is_ready(labelling.current)
@@ -408,6 +480,35 @@ def nav_buttons(labelling: LabellingSession) -> None:
         f"{spec.aoi.describe()} · source {spec.source} ({spec.collection})"
     )
     st.button("Change set-up", on_click=change_setup)
+
+
+def cloud_buttons(labelling: LabellingSession, verdict) -> None:
+    """Include the cloudy-looking selected pixels anyway (this image only), or drop them."""
+    left, right = st.columns(2)
+    if not verdict.cloudy:
+        left.caption("Selected pixels that look cloudy here are crossed and not saved.")
+        return
+    if labelling.include_flagged:
+        left.button(
+            "Don't save them",
+            on_click=act,
+            args=("exclude", labelling.index),
+            icon=":material/undo:",
+        )
+    else:
+        left.button(
+            "Include them anyway",
+            on_click=act,
+            args=("include", labelling.index),
+            icon=":material/add_task:",
+            help="Save them with this image too (they stay selected and are judged afresh on the next image)",
+        )
+    right.button(
+        "Drop them from the selection",
+        on_click=act,
+        args=("drop", labelling.index),
+        icon=":material/deselect:",
+    )
 
 
 def load_scene(labelling: LabellingSession):
@@ -431,16 +532,21 @@ def load_scene(labelling: LabellingSession):
 
 def show_current(labelling: LabellingSession) -> None:
     acquisition = labelling.current
-    cloud = "unknown" if acquisition.cloud_cover is None else f"{acquisition.cloud_cover:.0f} %"
+    tile = "unknown" if acquisition.cloud_cover is None else f"{acquisition.cloud_cover:.0f} %"
     status = review_text(labelling.review_of(acquisition), "not reviewed yet")
     with ui.showing_errors():
         scene = load_scene(labelling)
         if scene is None:
             return
+        verdict = labelling.verdict()
+        area = area_cloud_text(labelling, acquisition) or "area cloud unknown"  # e.g. "area 12 % cloud"
         st.markdown(
             f"**{acquisition.time:%Y-%m-%d %H:%M} UTC** · "
-            f"{labelling.index + 1} of {len(labelling.acquisitions)} · cloud cover {cloud} · {status}"
+            f"{labelling.index + 1} of {len(labelling.acquisitions)} · {area} · tile cloud cover {tile} "
+            f"(catalog) · {status}"
         )
+        if not verdict.available:
+            st.warning(verdict.message, icon=":material/cloud_off:")
         if not scene.valid.any():
             st.warning("This image has no valid data over the area. Skip it.")
             return
@@ -461,9 +567,11 @@ def click_area() -> None:
         st.rerun(scope="app")
     ui.show_flashes()
     with ui.showing_errors():
-        selected, usable = len(labelling.selection), len(labelling.selectable())
-        note = "" if usable == selected else f" ({selected - usable} without data here, not saved)"
-        st.markdown(f"**{plural(usable, 'pixel')} selected**{note}")
+        verdict = labelling.verdict()
+        st.markdown(f"**{header_note(len(labelling.selection), verdict, labelling.include_flagged)}**")
+        # Always the same elements above the image, so it never jumps (or reloads) when the
+        # first cloudy pixel is selected.
+        cloud_buttons(labelling, verdict)
         # Clicks taken so far: the page's click queue (ui.click_queue) waits for it to go up.
         st.html(f"<span data-s2-clicks='{st.session_state.get(CLICKS_TAKEN, 0)}'></span>")
         picture = labelling.png(st.session_state.get(DISPLAY_KEY, views.DEFAULT_VIEW))

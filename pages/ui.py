@@ -96,6 +96,9 @@ def callback(func: Callable) -> Callable:
     return safe
 
 
+IMAGE_FRAME_TITLE = "streamlit_image_coordinates.streamlit_image_coordinates"
+
+
 def clickable_image(image, key: str, on_click: Callable) -> None:
     """An image (a ``labeller.png.Png``) that reports clicks in ``st.session_state[key]``
     (x, y, width, height shown).
@@ -105,6 +108,11 @@ def clickable_image(image, key: str, on_click: Callable) -> None:
     """
     from streamlit_image_coordinates import streamlit_image_coordinates
 
+    # A dark frame (outside the image, so clicks map as before): an all-white cloudy image
+    # does not vanish into the page.
+    st.html(
+        f"<style>iframe[title='{IMAGE_FRAME_TITLE}']{{outline:3px solid #31333f;outline-offset:0}}</style>"
+    )
     with st.container(width=int(image.width)):
         streamlit_image_coordinates(
             image, key=key, on_click=on_click, png_compression_level=1, width="stretch", cursor="crosshair"

@@ -60,7 +60,7 @@ from sentinelhub.exceptions import BaseSentinelHubException, OutOfRequestsExcept
 from tifffile import TiffFileError
 
 from labeller.aoi import AreaOfInterest
-from labeller.bands import COLLECTIONS, L1C, L2A, Collection
+from labeller.bands import COLLECTIONS, L1C, L2A, Collection, offset_removed
 from labeller.credentials import Credentials, how_to_configure
 from labeller.errors import NoAcquisitionsError, SourceError
 from labeller.sources.base import Acquisition, ConnectionResult, Progress, Scene, StatusCallback
@@ -738,7 +738,9 @@ def scene_from(
         valid=valid,
         sun_zenith=_mean(sun[..., 0], valid),
         sun_azimuth=_mean(sun[..., 1], valid),
-        harmonised=True,
+        # harmonizeValues is always requested; it changes values only where a tile carries
+        # the baseline-04.00 offset, so say what it actually did.
+        harmonised=offset_removed(acquisition.processing_baseline),
         extra=extra,
     )
 

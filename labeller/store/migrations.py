@@ -37,7 +37,26 @@ def _migrate_2_to_3(conn: Connection) -> None:
     conn.exec_driver_sql("UPDATE campaigns SET draft_selection = NULL")
 
 
-MIGRATIONS: dict[int, Callable[[Connection], None]] = {1: _migrate_1_to_2, 2: _migrate_2_to_3}
+def _migrate_3_to_4(conn: Connection) -> None:
+    """Clouds: per-sample cloud figures and flags, skip reasons, campaign cloud options.
+    Older samples keep NULL there: nothing was measured when they were saved."""
+    for name, kind in (
+        ("cloud_probability", "DOUBLE PRECISION"),
+        ("scl_class", "DOUBLE PRECISION"),
+        ("cloud_flagged", "BOOLEAN"),
+        ("cloud_included", "BOOLEAN"),
+    ):
+        conn.exec_driver_sql(f"ALTER TABLE samples ADD COLUMN {name} {kind}")
+    conn.exec_driver_sql("ALTER TABLE reviews ADD COLUMN skip_reason TEXT")
+    for name in ("cloud_threshold", "max_area_cloud"):
+        conn.exec_driver_sql(f"ALTER TABLE campaigns ADD COLUMN {name} DOUBLE PRECISION")
+
+
+MIGRATIONS: dict[int, Callable[[Connection], None]] = {
+    1: _migrate_1_to_2,
+    2: _migrate_2_to_3,
+    3: _migrate_3_to_4,
+}
 """``MIGRATIONS[v]`` upgrades a version-``v`` database to version ``v + 1``."""
 
 

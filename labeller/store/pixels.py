@@ -10,6 +10,7 @@ import pandas as pd
 
 from labeller.aoi import AreaOfInterest
 from labeller.bands import BAND_BY_NAME
+from labeller.clouds import CloudLayer
 from labeller.errors import InvalidInputError, StoreError
 from labeller.sources.base import Scene
 from labeller.store.records import Review
@@ -52,9 +53,15 @@ def valid_pixels(aoi: AreaOfInterest, scene: Scene, pixels) -> tuple[np.ndarray,
 
 
 def pixel_values(
-    aoi: AreaOfInterest, scene: Scene, rows: np.ndarray, cols: np.ndarray, review: Review
+    aoi: AreaOfInterest,
+    scene: Scene,
+    rows: np.ndarray,
+    cols: np.ndarray,
+    review: Review,
+    flagged: frozenset[tuple[int, int]] = frozenset(),
 ) -> pd.DataFrame:
-    """One row per pixel: every sample column except the campaign's id and label fields."""
+    """One row per pixel: every sample column except the campaign's id and label fields.
+    ``flagged``: the pixels the cloud guard flagged that are saved on purpose."""
     n = len(rows)
     lon, lat = aoi.pixel_to_lonlat(rows, cols)
     utm_x, utm_y = aoi.pixel_to_utm(rows, cols)
@@ -80,7 +87,25 @@ def pixel_values(
         "created_at": review.reviewed_at,
         "labeller": review.labeller,
     }
+    columns.update(cloud_columns(scene, rows, cols, flagged))
     index = {name: i for i, name in enumerate(scene.band_names)}
     for name in BAND_COLUMNS:
         columns[name] = spectra[:, index[name]] if name in index else np.full(n, np.nan)
     return pd.DataFrame(columns, index=pd.RangeIndex(n))
+
+
+def cloud_columns(
+    scene: Scene, rows: np.ndarray, cols: np.ndarray, flagged: frozenset[tuple[int, int]]
+) -> dict[str, Any]:
+    """cloud_probability (Level-1C) or scl_class (Level-2A) at each pixel, and whether the
+    guard flagged it and it was included on purpose (unknown, NULL, without cloud data)."""
+    layer = CloudLayer.of(scene)
+    prob, scl = layer.value_at(rows, cols)
+    is_flagged = np.array([(int(r), int(c)) in flagged for r, c in zip(rows, cols, strict=True)], dtype=bool)
+    known = layer.available
+    return {
+        "cloud_probability": prob,
+        "scl_class": scl,
+        "cloud_flagged": pd.array(is_flagged if known else [None] * len(rows), dtype="boolean"),
+        "cloud_included": pd.array(is_flagged if known else [None] * len(rows), dtype="boolean"),
+    }

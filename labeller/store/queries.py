@@ -73,7 +73,9 @@ def reviews(conn: Connection, campaign_id: int) -> dict[str, Review]:
     """Reviews of a campaign by acquisition id, oldest acquisition first."""
     r = reviews_table.c
     query = (
-        sa.select(r.acquisition_id, r.acquired_at, r.status, r.n_pixels, r.reviewed_at, r.labeller)
+        sa.select(
+            r.acquisition_id, r.acquired_at, r.status, r.n_pixels, r.reviewed_at, r.labeller, r.skip_reason
+        )
         .where(r.campaign_id == campaign_id)
         .order_by(r.acquired_at, r.acquisition_id)
     )
@@ -190,3 +192,30 @@ def data_version(conn: Connection) -> str:
     query = sa.select(sa.func.count(), sa.func.max(c.id), sa.func.coalesce(sa.func.sum(c.revision), 0))
     count, top, revisions = conn.execute(query).one()
     return f"{count}:{top or 0}:{revisions}"
+
+
+def review_table(conn: Connection, where: SampleFilter) -> pd.DataFrame:
+    """Every review (saved or skipped, with its skip reason), oldest acquisition first."""
+    r, c = reviews_table.c, campaigns_table.c
+    query = (
+        sa.select(
+            r.campaign_id,
+            c.label_value,
+            c.label_name,
+            r.acquisition_id,
+            r.acquired_at,
+            r.status,
+            r.skip_reason,
+            r.n_pixels,
+            r.cloud_cover,
+            r.tile_id,
+            r.reviewed_at,
+            r.labeller,
+        )
+        .join(campaigns_table, c.id == r.campaign_id)
+        .where(*where.review_conditions(conn.dialect.name))
+        .order_by(r.campaign_id, r.acquired_at, r.acquisition_id)
+    )
+    return typed(
+        result_frame(conn.execute(query)), reviews_table, {"label_value": "float64", "label_name": "str"}
+    )

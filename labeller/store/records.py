@@ -10,6 +10,7 @@ import sqlalchemy as sa
 
 from labeller.aoi import AreaOfInterest
 from labeller.campaign import CampaignSpec
+from labeller.clouds import DEFAULT_THRESHOLD
 from labeller.store.schema import campaigns_table, reviews_table, samples_table
 
 
@@ -36,6 +37,8 @@ class CampaignRecord:
             start=row.start_date,
             end=row.end_date,
             max_cloud=row.max_cloud,
+            cloud_threshold=DEFAULT_THRESHOLD if row.cloud_threshold is None else row.cloud_threshold,
+            max_area_cloud=row.max_area_cloud,
         )
         return cls(id=row.id, spec=spec, created_at=row.created_at, updated_at=row.updated_at)
 
@@ -52,6 +55,8 @@ class Review:
     reviewed_at: datetime
     labeller: str | None = None
     """Who saved or skipped it, when a name was given."""
+    skip_reason: str | None = None
+    """Why it was skipped (one of ``SKIP_REASONS``), for skipped images."""
 
 
 class _AnyReview:

@@ -2,7 +2,9 @@
 
 Schema version 2 added the labeller's name to reviews and samples, and a per-campaign
 ``revision`` counter that ``Store.data_version()`` reads; version 3 the ``drafts`` table,
-one unsaved selection per campaign and labelling session (see ``migrations``).
+one unsaved selection per campaign and labelling session (see ``migrations``). Version 4
+added clouds: each sample's cloud probability or SCL class and whether it was flagged and
+included on purpose, a skip reason per review, and the campaign's cloud options.
 """
 
 from __future__ import annotations
@@ -84,6 +86,8 @@ campaigns_table = sa.Table(
     sa.Column("draft_selection", sa.Text, nullable=True),  # up to v2; v3 keeps drafts in ``drafts``
     # v2: bumped by every change to the campaign's reviews or samples (see data_version).
     sa.Column("revision", sa.Integer, nullable=False, server_default="0"),
+    sa.Column("cloud_threshold", sa.Double, nullable=True),  # v4
+    sa.Column("max_area_cloud", sa.Double, nullable=True),  # v4
     # Never reuse a deleted campaign's id: a stale browser tab must not reach a new campaign.
     sqlite_autoincrement=True,
 )
@@ -109,6 +113,7 @@ reviews_table = sa.Table(
     sa.Column("n_pixels", sa.Integer, nullable=False),
     sa.Column("reviewed_at", UTCDateTime, nullable=False),
     sa.Column("labeller", sa.Text, nullable=True),  # v2
+    sa.Column("skip_reason", sa.Text, nullable=True),  # v4
     sa.UniqueConstraint("campaign_id", "acquisition_id"),
     sa.CheckConstraint(f"status IN ('{SAVED}', '{SKIPPED}')", name="status"),
 )
@@ -151,6 +156,10 @@ samples_table = sa.Table(
     sa.Column("harmonised", sa.Boolean, nullable=True),
     sa.Column("created_at", UTCDateTime, nullable=False),
     sa.Column("labeller", sa.Text, nullable=True),  # v2
+    sa.Column("cloud_probability", sa.Double, nullable=True),  # v4
+    sa.Column("scl_class", sa.Double, nullable=True),  # v4: a class code 0-11, NULL for Level-1C
+    sa.Column("cloud_flagged", sa.Boolean, nullable=True),  # v4
+    sa.Column("cloud_included", sa.Boolean, nullable=True),  # v4
     *(sa.Column(name, sa.Double, nullable=True) for name in BAND_COLUMNS),
     sa.UniqueConstraint("campaign_id", "acquisition_id", "row", "col"),
     sa.Index(None, "campaign_id"),

@@ -13,6 +13,8 @@ import pyarrow as pa
 
 from labeller.aoi import AreaOfInterest
 from labeller.campaign import CampaignSpec
+from labeller.cloud_guard import SKIP_REASONS
+from labeller.errors import InvalidInputError
 from labeller.identity import clean_labeller
 from labeller.sources.base import Acquisition, Scene
 from labeller.store import batches, queries, writing
@@ -102,10 +104,13 @@ class Store:
         pixels: Iterable[tuple[int, int]],
         labeller: str | None = None,
         expected: Review | None = ANY_REVIEW,
+        flagged: Iterable[tuple[int, int]] = (),
     ) -> Review:
         """Replace this acquisition's review and samples with the given pixels, in one
         transaction. Pixels not valid in the scene are dropped; the rest get one sample each.
         ``labeller`` (a person's name, optional) is stored with the review and the samples.
+        ``flagged``: pixels the cloud guard flagged that are saved on purpose (each sample
+        also keeps its cloud probability or SCL class from the scene).
 
         ``expected`` is the review the caller last saw (None: none): when another one is
         stored by then, nothing is written and ``ReviewConflictError`` says whose it is
@@ -123,7 +128,7 @@ class Store:
             reviewed_at=writing.now(),
             labeller=labeller,
         )
-        values = pixel_values(aoi, scene, rows, cols, review)
+        values = pixel_values(aoi, scene, rows, cols, review, frozenset(pixel_tuples(flagged)))
         # Two sessions saving the same acquisition at once: the loser retries over the winner.
         return self._db.write(
             lambda conn: writing.save(conn, campaign_id, aoi, acquisition, review, values, expected),
@@ -136,9 +141,14 @@ class Store:
         acquisition: Acquisition,
         labeller: str | None = None,
         expected: Review | None = ANY_REVIEW,
+        reason: str | None = None,
     ) -> Review:
-        """Mark an acquisition skipped and delete any samples saved from it (``expected``
-        as for ``save``)."""
+        """Mark an acquisition skipped (``reason``: one of ``SKIP_REASONS``, optional) and
+        delete any samples saved from it (``expected`` as for ``save``)."""
+        if reason is not None and reason not in SKIP_REASONS:
+            raise InvalidInputError(
+                f"Unknown skip reason {reason!r}; choose one of: {', '.join(SKIP_REASONS)}."
+            )
         review = Review(
             acquisition_id=acquisition.id,
             acquired_at=writing.require_utc(acquisition.time, "acquisition time"),
@@ -146,6 +156,7 @@ class Store:
             n_pixels=0,
             reviewed_at=writing.now(),
             labeller=clean_labeller(labeller),
+            skip_reason=reason,
         )
         return self._db.write(
             lambda conn: writing.skip(conn, campaign_id, acquisition, review, expected), retries=1
@@ -156,6 +167,10 @@ class Store:
     ) -> None:
         """Forget an acquisition's review and its samples (``expected`` as for ``save``)."""
         self._db.write(lambda conn: writing.delete_review(conn, campaign_id, acquisition_id, expected))
+
+    def review_table(self, where: SampleFilter | None = None) -> pd.DataFrame:
+        """Every review with its status and skip reason (for the reviews export)."""
+        return self._db.fetch(queries.review_table, where or SampleFilter())
 
     def saved_pixels(self, campaign_id: int, acquisition_id: str) -> set[tuple[int, int]]:
         return self._db.fetch(queries.saved_pixels, campaign_id, acquisition_id)

@@ -74,6 +74,8 @@ def _resumed_campaign(spec: CampaignSpec, when: datetime) -> dict[str, Any]:
         "end_date": spec.end,
         "notes": spec.notes,
         "max_cloud": spec.max_cloud,
+        "cloud_threshold": spec.cloud_threshold,
+        "max_area_cloud": spec.max_area_cloud,
         "updated_at": when,
     }
 
@@ -196,9 +198,9 @@ def delete_review(conn: Connection, campaign_id: int, acquisition_id: str, expec
 
 def stored_review(conn: Connection, campaign_id: int, acquisition_id: str) -> Review | None:
     r = reviews_table.c
-    query = sa.select(r.acquisition_id, r.acquired_at, r.status, r.n_pixels, r.reviewed_at, r.labeller).where(
-        r.campaign_id == campaign_id, r.acquisition_id == acquisition_id
-    )
+    query = sa.select(
+        r.acquisition_id, r.acquired_at, r.status, r.n_pixels, r.reviewed_at, r.labeller, r.skip_reason
+    ).where(r.campaign_id == campaign_id, r.acquisition_id == acquisition_id)
     row = conn.execute(query).one_or_none()
     return None if row is None else Review(**row._asdict())
 
@@ -264,6 +266,7 @@ def _replace_review(conn: Connection, campaign_id: int, acquisition: Acquisition
             n_pixels=review.n_pixels,
             reviewed_at=review.reviewed_at,
             labeller=review.labeller,
+            skip_reason=review.skip_reason,
         )
     )
 

@@ -46,4 +46,4 @@ def test_with_the_service_reachable_a_campaign_starts_on_real_pixels(app, monkey
     assert [a.time.date().isoformat() for a in labelling.acquisitions][0] == "2015-07-11"
     scene = labelling.scene()
     assert scene.valid.all() and np.isfinite(scene.bands).all()
-    assert "**2015-07-11 10:00 UTC** · 1 of 5 · cloud cover 1 %" in texts(app)
+    assert "**2015-07-11 10:00 UTC** · 1 of 5 · area 0 % cloud · tile cloud cover 1 % (catalog)" in texts(app)

@@ -14,7 +14,7 @@ from PIL import Image
 
 from labeller.aoi import AreaOfInterest
 from labeller.bands import L1C
-from labeller.render import OUTLINE_RGB, upscale_factor
+from labeller.render import FLAG_RGB, OUTLINE_RGB, upscale_factor
 from labeller.sources.demo import DemoSource
 from tests.browser.helpers import (
     click_button,
@@ -44,12 +44,15 @@ def three_valid_pixels(aoi: AreaOfInterest) -> list[tuple[int, int]]:
 
 
 def outlined(page, pixels, factor) -> list[bool]:
-    """Whether each pixel's cell carries the selection outline on the image as shown."""
+    """Whether each pixel's cell carries a selection marker on the image as shown."""
     image = image_element(page)
     shot = np.asarray(Image.open(io.BytesIO(image.screenshot())).convert("RGB"))
     assert shot.shape[1] % factor == 0, "the image is not shown at its natural size"
+    # A clean pixel has a yellow ring; one that looks cloudy on this date is crossed in red instead.
     return [
-        bool((shot[row * factor + factor // 2, col * factor] == OUTLINE_RGB).all()) for row, col in pixels
+        bool((shot[row * factor + factor // 2, col * factor] == OUTLINE_RGB).all())
+        or bool((shot[row * factor + factor // 2, col * factor + factor // 2] == FLAG_RGB).all())
+        for row, col in pixels
     ]
 
 

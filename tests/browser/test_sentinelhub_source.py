@@ -139,7 +139,7 @@ def test_label_real_pixels_through_sentinel_hub(app, page, fake_sh):
     assert (first["tile_id"], first["processing_baseline"], bool(first["harmonised"])) == (
         "T33TVM",
         "02.04",
-        True,
+        False,  # baseline 02.04 carries no offset: harmonising changed nothing
     )
     assert 20 < first["sun_zenith"] < 60
 

@@ -73,6 +73,10 @@ def test_two_sessions_labelling_at_once_keep_each_others_rows(app, browser, cont
             for page, rows, cols in ((alice, a_rows, a_cols), (bob, b_rows, b_cols)):
                 click_image_pixel(page, 2 + step, 3, rows, cols)
                 expect_text(page, selected(step + 1))
+                include = page.get_by_role("button", name="Include them anyway", exact=True)
+                if include.count():  # a carried pixel under a cloud today: this test keeps them all
+                    include.click()
+                    expect_text(page, "saved anyway")
                 click_button(page, "Save & next")
                 expect_text(page, re.compile(rf"{step + 1} of \d+ reviewed"))
     finally:

@@ -112,7 +112,8 @@ def test_level_1c_scene_is_the_demo_scene_bit_for_bit(fake_sh, make_sh_source):
     np.testing.assert_array_equal(scene.valid, expected.valid)
     assert scene.sun_zenith == pytest.approx(expected.sun_zenith, abs=0.01)
     assert scene.sun_azimuth == pytest.approx(expected.sun_azimuth, abs=0.01)
-    assert scene.harmonised is True and scene.extra == {}
+    # harmonizeValues is requested, but a 2020 tile (baseline before 04.00) has no offset to remove.
+    assert acquisition.processing_baseline < "04.00" and scene.harmonised is False and scene.extra == {}
     assert fake_sh.counts["process"] == 1
 
 
@@ -164,7 +165,7 @@ def test_saved_samples_record_source_collection_baseline_tile_and_sun(fake_sh, m
     sample = store.samples().iloc[0]
     assert sample["source"] == "sentinelhub" and sample["collection"] == "sentinel-2-l2a"
     assert sample["processing_baseline"] == acquisition.processing_baseline
-    assert sample["tile_id"] == acquisition.tile_id and sample["harmonised"] == True  # noqa: E712
+    assert sample["tile_id"] == acquisition.tile_id and sample["harmonised"] == False  # noqa: E712 - 2020: no offset
     assert sample["sun_zenith"] == pytest.approx(scene.sun_zenith)
     assert sample["sun_azimuth"] == pytest.approx(scene.sun_azimuth)
     assert np.isnan(sample["B10"])

@@ -5,6 +5,7 @@ from datetime import date
 import numpy as np
 import pytest
 
+from labeller import render
 from labeller.aoi import AreaOfInterest
 from labeller.campaign import CampaignSpec
 from labeller.labelling import LabellingSession
@@ -148,9 +149,10 @@ def test_image_is_enlarged_and_shows_the_selection(store, spec):
     session.toggle(pixel)
     after = session.image()
     changed = np.argwhere(np.any(before != after, axis=-1))
-    f = session.factor
-    assert changed.min(axis=0).tolist() == [pixel[0] * f, pixel[1] * f]
-    assert changed.max(axis=0).tolist() == [pixel[0] * f + f - 1, pixel[1] * f + f - 1]
+    f, halo = session.factor, render.margin(session.factor)
+    # The pixel's own cell plus a dark frame just outside it (clipped at the image edge).
+    assert changed.min(axis=0).tolist() == [max(pixel[0] * f - halo, 0), max(pixel[1] * f - halo, 0)]
+    assert changed.max(axis=0).tolist() == [pixel[0] * f + f - 1 + halo, pixel[1] * f + f - 1 + halo]
 
 
 def _session_with_a_gap(store, aoi_box=(10.0, 46.0, 10.008, 46.006)):
@@ -188,6 +190,7 @@ def test_pixels_without_data_cannot_be_selected_or_saved(store):
     # A pixel carried over from an earlier image into a gap is shown but never saved.
     session.selection = frozenset({bad, good})
     assert session.selectable() == {good}
+    session.include_flagged_anyway()  # (a winter Alpine pixel may look cloudy) no data still never saved
     review = session.save_and_next()
     saved = store.samples(campaign_ids=[session.campaign.id])
     assert review.n_pixels == 1 and list(zip(saved["row"], saved["col"], strict=True)) == [good]

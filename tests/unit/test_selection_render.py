@@ -20,9 +20,9 @@ def make_scene(rows=20, cols=30, seed=0, invalid=()):
     return Scene(acq, L1C.band_names, bands, valid, 30.0, 150.0)
 
 
-def shown_image(scene: Scene, selection, factor: int) -> np.ndarray:
+def shown_image(scene: Scene, selection, factor: int, flagged=()) -> np.ndarray:
     """What the labelling view shows: the enlarged composite with the selection outlined."""
-    return render.draw_selection(render.enlarge(render.composite(scene), factor), selection, factor)
+    return render.draw_selection(render.enlarge(render.composite(scene), factor), selection, factor, flagged)
 
 
 @pytest.mark.parametrize("shown_w, shown_h", [(120, 80), (600, 400), (333, 222), (1200, 800)])
@@ -71,11 +71,38 @@ def test_render_size_and_selection_outline():
     assert (cell == cell[0, 0]).all()
     shown = shown_image(scene, {(3, 4)}, factor)
     changed = np.any(shown != plain, axis=-1)
-    # Only the selected cell changes, on its border (outline), not its centre.
+    # Only the selected cell's border (yellow) and a 2 px dark frame just outside it change.
     rows, cols = np.nonzero(changed)
-    assert rows.min() == 3 * factor and rows.max() == 4 * factor - 1
-    assert cols.min() == 4 * factor and cols.max() == 5 * factor - 1
+    assert render.margin(factor) == 2
+    assert rows.min() == 3 * factor - 2 and rows.max() == 4 * factor + 1
+    assert cols.min() == 4 * factor - 2 and cols.max() == 5 * factor + 1
     assert (shown[3 * factor, 4 * factor] == render.OUTLINE_RGB).all()
+    assert (shown[3 * factor - 1, 4 * factor] == render.OUTLINE_INNER_RGB).all()
+    assert (shown[3 * factor - 2, 4 * factor] == render.OUTLINE_INNER_RGB).all()
+
+
+@pytest.mark.parametrize("factor", [4, 5, 8, 32])
+def test_flagged_pixels_are_crossed_in_a_dashed_frame_and_neighbours_keep_their_colour(factor):
+    scene = make_scene()
+    plain = shown_image(scene, frozenset(), factor)
+    shown = shown_image(scene, {(3, 4), (3, 5), (8, 8)}, factor, flagged={(8, 8)})
+    f, m = factor, render.margin(factor)
+    clean = shown[3 * f : 4 * f, 4 * f : 5 * f].reshape(-1, 3)
+    crossed = shown[8 * f : 9 * f, 8 * f : 9 * f]
+    # The flagged cell: red on both diagonals, never the clean yellow.
+    assert all((crossed[i, i] == render.FLAG_RGB).all() for i in range(f))
+    assert all((crossed[i, f - 1 - i] == render.FLAG_RGB).all() for i in range(f))
+    assert not (crossed.reshape(-1, 3) == render.OUTLINE_RGB).all(axis=1).any()
+    assert (clean == render.OUTLINE_RGB).all(axis=1).any()
+    # Its frame outside is dashed: red and white alternate along the top edge.
+    top = shown[8 * f - m, 8 * f - m : 9 * f + m]
+    colours = {tuple(c) for c in top}
+    assert colours == {tuple(render.FLAG_RGB), tuple(render.FLAG_GAP_RGB)}
+    # Two selected neighbours: neither's frame covers the other's cell.
+    neighbour = shown[3 * f : 4 * f, 5 * f : 6 * f]
+    assert (neighbour[0, :] == render.OUTLINE_RGB).all()
+    inside = slice(max(1, f // 8), f - max(1, f // 8))
+    assert (neighbour[inside, inside] == plain[3 * f : 4 * f, 5 * f : 6 * f][inside, inside]).all()
     centre = (3 * factor + factor // 2, 4 * factor + factor // 2)
     assert (shown[centre] == plain[centre]).all()
 
