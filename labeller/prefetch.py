@@ -1,11 +1,23 @@
 """Scenes for one labelling session: from memory, the disk cache or the source, with the
 next images fetched in the background while the user labels the current one. Each scene
-gets its cloud layer (``clouds.attach``) as it arrives, kept in the disk cache with it."""
+gets its cloud layer (``clouds.attach``) as it arrives, kept in the disk cache with it.
+
+Every fetch runs on a worker thread as a ``Fetch``: a future plus a ``FetchStatus`` into
+which the source reports its waits and retries ("rate limited, waiting 3 s…") from
+whichever thread makes the request. The page polls that status from its own thread, so no
+worker thread ever touches Streamlit.
+
+Requests stay bounded under faults: an acquisition is fetched by one fetch at a time (the
+foreground waits for a background fetch already under way), and a failed fetch is
+remembered, so neither a rerun, a prefetch nor the foreground asks the server again until
+the user presses Retry (``retry``).
+"""
 
 from __future__ import annotations
 
 import logging
 import threading
+import time
 from collections import OrderedDict
 from concurrent.futures import Future, ThreadPoolExecutor
 
@@ -17,6 +29,49 @@ from labeller.sources.base import Acquisition, ImageSource, Scene
 log = logging.getLogger(__name__)
 _POOL = ThreadPoolExecutor(max_workers=4, thread_name_prefix="prefetch")
 """Shared by all sessions of the process: downloads wait on the network, not the CPU."""
+
+
+class FetchStatus:
+    """The latest wait or retry message of one fetch; written by any thread, read by the page."""
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._text: str | None = None
+        self.started = time.monotonic()
+
+    def set(self, text: str) -> None:
+        with self._lock:
+            self._text = text
+
+    @property
+    def text(self) -> str | None:
+        with self._lock:
+            return self._text
+
+    @property
+    def elapsed(self) -> float:
+        """Seconds since the fetch started."""
+        return time.monotonic() - self.started
+
+
+class Fetch:
+    """One fetch of one acquisition under way (or just finished) on a worker thread."""
+
+    def __init__(self, acquisition: Acquisition) -> None:
+        self.acquisition = acquisition
+        self.status = FetchStatus()
+        self.future: Future[Scene] = Future()
+
+    def done(self) -> bool:
+        return self.future.done()
+
+    def wait(self, seconds: float) -> bool:
+        """Wait at most ``seconds`` for the fetch to end; True when it has."""
+        try:
+            self.future.exception(timeout=seconds)
+        except TimeoutError:
+            return False
+        return True
 
 
 class SceneLoader:
@@ -34,37 +89,54 @@ class SceneLoader:
         self.cache = cache if getattr(source, "cache_id", None) else None
         self.keep = keep
         self._memory: OrderedDict[str, Scene] = OrderedDict()
-        self._pending: dict[str, Future] = {}
+        self._pending: dict[str, Fetch] = {}
+        self._failed: dict[str, Exception] = {}
         self._lock = threading.Lock()
 
     def get(self, acquisition: Acquisition) -> Scene:
-        """The scene, waiting for a fetch already under way rather than starting another."""
+        """The scene, waiting for a fetch already under way rather than starting another.
+        Raises the error of a failed fetch again (without a request) until ``retry``."""
+        fetch = self.start(acquisition)
+        if fetch is not None:
+            return fetch.future.result()
         with self._lock:
             if acquisition.id in self._memory:
                 self._memory.move_to_end(acquisition.id)
                 return self._memory[acquisition.id]
-            pending = self._pending.get(acquisition.id)
-        if pending is not None:
-            try:
-                return pending.result()
-            except Exception:  # noqa: BLE001 - fetch again in the foreground, which reports the error
-                log.info("prefetch of %s failed; fetching again", acquisition.id)
-        return self._load(acquisition)
+            failure = self._failed.get(acquisition.id)
+        if failure is not None:
+            raise failure
+        return self.get(acquisition)  # evicted between start and here: fetch it again
+
+    def start(self, acquisition: Acquisition) -> Fetch | None:
+        """The fetch of this scene, started unless one is under way; None when the scene is
+        held (``is_ready``) or its last fetch failed (``failure``)."""
+        with self._lock:
+            if acquisition.id in self._memory or acquisition.id in self._failed:
+                return None
+            fetch = self._pending.get(acquisition.id)
+            if fetch is None:
+                fetch = self._pending[acquisition.id] = Fetch(acquisition)
+                _POOL.submit(self._run, fetch)
+            return fetch
 
     def prefetch(self, acquisitions: list[Acquisition]) -> None:
-        """Start fetching these scenes unless held or under way."""
-        with self._lock:
-            wanted = [a for a in acquisitions if a.id not in self._memory and a.id not in self._pending]
-            for acquisition in wanted:
-                future = _POOL.submit(self._load, acquisition)
-                self._pending[acquisition.id] = future
+        """Start fetching these scenes unless held, under way or failed."""
+        for acquisition in acquisitions:
+            self.start(acquisition)
 
     def fetch_quietly(self, acquisition: Acquisition) -> Scene:
         """The scene from memory, the disk cache or the source, without keeping it in memory
-        (so a background job never pushes out the scenes the user is about to see)."""
+        (so a background job never pushes out the scenes the user is about to see). Waits for
+        a fetch under way and raises a remembered failure rather than asking the source again."""
         with self._lock:
             if acquisition.id in self._memory:
                 return self._memory[acquisition.id]
+            pending, failure = self._pending.get(acquisition.id), self._failed.get(acquisition.id)
+        if failure is not None:
+            raise failure
+        if pending is not None:
+            return pending.future.result()
         key = scene_key(self.source.cache_id, self.aoi, acquisition) if self.cache else None
         scene = self.cache.get(key) if key else None
         if scene is None:
@@ -77,6 +149,26 @@ class SceneLoader:
         with self._lock:
             return acquisition.id in self._memory
 
+    def failure(self, acquisition: Acquisition) -> Exception | None:
+        """The error of this scene's last fetch, kept until ``retry``."""
+        with self._lock:
+            return self._failed.get(acquisition.id)
+
+    def retry(self, acquisition: Acquisition) -> None:
+        """Forget a failed fetch, so the next ``start`` or ``get`` asks the source again."""
+        with self._lock:
+            self._failed.pop(acquisition.id, None)
+
+    def _run(self, fetch: Fetch) -> None:
+        try:
+            with self.source.reporting(fetch.status.set):
+                scene = self._load(fetch.acquisition)
+        except Exception as error:  # noqa: BLE001 - kept (see _load) and shown by the page
+            log.info("fetch of %s failed: %s", fetch.acquisition.id, type(error).__name__)
+            fetch.future.set_exception(error)
+        else:
+            fetch.future.set_result(scene)
+
     def _load(self, acquisition: Acquisition) -> Scene:
         try:
             key = scene_key(self.source.cache_id, self.aoi, acquisition) if self.cache else None
@@ -86,6 +178,10 @@ class SceneLoader:
                 self.cache.put(key, scene)
             self._remember(acquisition.id, scene)
             return scene
+        except Exception as error:
+            with self._lock:
+                self._failed[acquisition.id] = error  # before it stops being pending: no refetch
+            raise
         finally:
             with self._lock:
                 self._pending.pop(acquisition.id, None)

@@ -43,3 +43,9 @@ def aoi_outline(bbox: tuple[float, float, float, float] | None) -> folium.Featur
         west, south, east, north = bbox
         folium.Rectangle([[south, west], [north, east]], color="#1f6feb", weight=2, fill=False).add_to(group)
     return group
+
+
+if __name__ == "__main__":  # opened as a page: a stray /aoi_map link on a fresh server
+    from pages import ui
+
+    ui.run_through_app()

@@ -277,5 +277,6 @@ def page() -> None:
     prune(store, campaigns)
 
 
+ui.run_through_app()
 with ui.showing_errors():
     page()

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import date, timedelta
+from functools import partial
 
 import streamlit as st
 
@@ -26,6 +27,7 @@ from pages import insight, source_picker, ui, view_controls
 from pages.aoi_map import aoi_map, aoi_outline
 
 SESSION = "labelling"
+SCROLL_TOP = "_scroll_to_top"
 BBOX_KEYS = ("min_lon", "min_lat", "max_lon", "max_lat")
 BBOX_LABELS = BBOX_FIELDS
 DEFAULT_BBOX = (14.5514, 45.8659, 14.5642, 45.8750)  # 1 km near Ljubljana: forest, meadows, houses
@@ -235,7 +237,9 @@ def start_campaign(aoi: AreaOfInterest) -> None:
 
     try:
         with ui.reporting(source, lambda text: bar.progress(shown["fraction"], text=text)):
-            labelling = LabellingSession.start(ui.get_store(), source, spec, progress, **loop_options())
+            labelling = LabellingSession.start(
+                ui.get_store(), source, spec, ui.on_this_thread(progress), **loop_options()
+            )
     finally:
         bar.empty()
     open_session(labelling)
@@ -244,6 +248,7 @@ def start_campaign(aoi: AreaOfInterest) -> None:
 
 def open_session(labelling: LabellingSession) -> None:
     st.session_state[SESSION] = labelling
+    st.session_state[SCROLL_TOP] = True  # the loop opens at its top, not the form's scroll position
     st.query_params["campaign"] = str(labelling.campaign.id)
     st.query_params[DRAFT_PARAM] = labelling.draft_token
 
@@ -304,15 +309,29 @@ def fill_form(spec: CampaignSpec) -> None:
 # --- the loop -------------------------------------------------------------------------------
 
 
+STALE_CLICK = (
+    "That click was on the previous image, still shown while this one loaded, so it was ignored. "
+    "Click again on this image."
+)
+
+
 @ui.callback
-def on_image_click() -> None:
+def on_image_click(acquisition_id: str) -> None:
+    """A click on the image shown for ``acquisition_id``. Ignored when another image is
+    current by now: the old one stays on screen (faded) while the next one loads, and a
+    click on it reaches us once the fragment's run that waits for the next one ends
+    (Streamlit does not interrupt a fragment for its own widgets)."""
     click = st.session_state.get(IMAGE_KEY)
     labelling = session()
-    st.session_state[CLICKS_TAKEN] = st.session_state.get(CLICKS_TAKEN, 0) + 1
-    if click and labelling and not labelling.finished:
-        refused = labelling.click(click["x"], click["y"], click["width"], click["height"])
-        if refused:
-            ui.flash(refused, "info")
+    st.session_state[CLICKS_TAKEN] = st.session_state.get(CLICKS_TAKEN, 0) + 1  # taken, even if refused
+    if not click or labelling is None or labelling.finished:
+        return
+    if labelling.current.id != acquisition_id:
+        ui.flash(STALE_CLICK, "info")
+        return
+    refused = labelling.click(click["x"], click["y"], click["width"], click["height"])
+    if refused:
+        ui.flash(refused, "info")
 
 
 @ui.callback
@@ -391,7 +410,7 @@ def labelling_loop() -> None:
     only ``click_area`` (the count and the image), which is what keeps clicks fast."""
     labelling = session()
     labelling.labeller = ui.current_labeller()
-    ui.show_flashes()
+    ui.show_flashes(toast=True)
     ui.click_queue()
     progress = labelling.progress()
     st.progress(
@@ -400,8 +419,9 @@ def labelling_loop() -> None:
         f"{plural(progress.pixels_saved, 'pixel')} saved",
     )
     image_col, controls = st.columns([4, 1])
+    ready = not labelling.finished and labelling.loader.is_ready(labelling.current)
     with controls:
-        nav_buttons(labelling)
+        nav_buttons(labelling, ready)
     with image_col:
         if labelling.finished:
             st.success(
@@ -409,10 +429,11 @@ def labelling_loop() -> None:
                 "Go Back to revise one, or open the Dataset page."
             )
             return
-        show_current(labelling)
+        show_current(labelling, ready)
 
 
-def nav_buttons(labelling: LabellingSession) -> None:
+def nav_buttons(labelling: LabellingSession, ready: bool) -> None:
+    """The loop's controls; Save & next only once the image is there (``ready``)."""
     finished = labelling.finished
     st.caption("Click a pixel to select it, click again to deselect.")
     st.button(
@@ -420,7 +441,7 @@ def nav_buttons(labelling: LabellingSession) -> None:
         type="primary",
         use_container_width=True,
         shortcut=SHORTCUTS["save"],
-        disabled=finished,
+        disabled=finished or not ready,
         on_click=act,
         args=("save", labelling.index),
         help="Store the selected pixels' spectra for this image",
@@ -512,25 +533,27 @@ def cloud_buttons(labelling: LabellingSession, verdict) -> None:
 
 
 def load_scene(labelling: LabellingSession):
-    """The current scene, showing waits (rate limit, retries) while it loads. On failure: the
-    reason, a Retry button, and Skip still works; the selection is kept."""
-    waiting = st.empty()
-    if not labelling.loader.is_ready(labelling.current):
-        # Maybe behind a background fetch that is itself waiting on the server (e.g. a 429).
-        waiting.info("Fetching this image from the source…", icon=":material/hourglass:")
+    """The current scene, showing the fetch's waits and retries (e.g. a rate limit) while it
+    loads, also when a background fetch is the one under way. On failure: the reason, a
+    Retry button, and Skip still works; the selection is kept."""
+    ui.wait_for_fetch(labelling.loader.start(labelling.current))
     try:
-        with ui.reporting(labelling.source, lambda text: waiting.info(text, icon=":material/hourglass:")):
-            scene = labelling.scene()
+        return labelling.scene()
     except LabellerError as error:
-        waiting.error(f"{error} Your selection is kept.", icon=":material/warning:")
+        st.error(f"{error} Your selection is kept.", icon=":material/warning:")
         if error.retryable:
-            st.button("Retry", on_click=lambda: None)
+            st.button("Retry", on_click=retry_current)
         return None
-    waiting.empty()
-    return scene
 
 
-def show_current(labelling: LabellingSession) -> None:
+@ui.callback
+def retry_current() -> None:
+    labelling = session()
+    if labelling is not None and not labelling.finished:
+        labelling.loader.retry(labelling.current)
+
+
+def show_current(labelling: LabellingSession, ready: bool) -> None:
     acquisition = labelling.current
     tile = "unknown" if acquisition.cloud_cover is None else f"{acquisition.cloud_cover:.0f} %"
     status = review_text(labelling.review_of(acquisition), "not reviewed yet")
@@ -538,6 +561,8 @@ def show_current(labelling: LabellingSession) -> None:
         scene = load_scene(labelling)
         if scene is None:
             return
+        if not ready:  # the controls were drawn without the image: draw them again, enabled
+            ui.rerun_here()
         verdict = labelling.verdict()
         area = area_cloud_text(labelling, acquisition) or "area cloud unknown"  # e.g. "area 12 % cloud"
         st.markdown(
@@ -575,9 +600,10 @@ def click_area() -> None:
         # Clicks taken so far: the page's click queue (ui.click_queue) waits for it to go up.
         st.html(f"<span data-s2-clicks='{st.session_state.get(CLICKS_TAKEN, 0)}'></span>")
         picture = labelling.png(st.session_state.get(DISPLAY_KEY, views.DEFAULT_VIEW))
-        ui.clickable_image(picture, key=IMAGE_KEY, on_click=on_image_click)
+        ui.clickable_image(picture, key=IMAGE_KEY, on_click=partial(on_image_click, labelling.current.id))
 
 
+ui.run_through_app()
 with ui.showing_errors():
     ui.storage_warning()
 resume_from_url()
@@ -585,4 +611,7 @@ if session() is None:
     with ui.showing_errors():
         setup_form()
 else:
+    if st.session_state.pop(SCROLL_TOP, False):
+        with st.sidebar:  # (last in the sidebar: no element of the page moves when it goes)
+            ui.scroll_to_top()
     labelling_loop()

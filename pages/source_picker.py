@@ -64,13 +64,11 @@ def source_inputs() -> None:
     else:
         st.caption(f"Credentials: client {credentials.client_id[:6]}… from {origin}.")
     with st.expander("Use other credentials (this browser session only)", expanded=credentials is None):
-        client_id = st.text_input("Client id", key=f"{key}_client_id")
-        secret = st.text_input("Client secret", type="password", key=f"{key}_client_secret")
-        if st.button("Use these credentials", key=f"{key}_use"):
-            st.session_state.setdefault(TYPED, {})[key] = Credentials(client_id, secret)
-            st.rerun()
+        st.text_input("Client id", key=f"{key}_client_id")
+        st.text_input("Client secret", type="password", key=f"{key}_client_secret")
+        st.button("Use these credentials", key=f"{key}_use", on_click=use_typed_credentials, args=(key,))
     if st.button("Test connection", key=f"{key}_test", disabled=credentials is None):
-        with ui.showing_errors(), st.spinner("Connecting…"):
+        with ui.showing_errors(toast=True), st.spinner("Connecting…"):
             show_connection(chosen_source().test_connection())
 
 
@@ -90,7 +88,23 @@ def connection_check(key: str) -> None:
 def show_connection(result: ConnectionResult) -> None:
     show = {"ok": st.success, "rejected": st.error, "unreachable": st.warning}[result.status]
     label = {"ok": "OK", "rejected": "Credentials rejected", "unreachable": "Server unreachable"}
-    show(f"{label[result.status]}: {result.message}")
+    text = f"{label[result.status]}: {result.message}"
+    show(text)
+    # Also in the window's corner: the result below the button may sit below the fold.
+    icon = {"ok": ":material/check_circle:", "rejected": ":material/key_off:"}
+    st.toast(text, icon=icon.get(result.status, ":material/cloud_off:"))
+
+
+def use_typed_credentials(key: str) -> None:
+    """Keep the typed credentials for this browser session, and empty the secret's field so
+    the secret no longer sits in the page (the client id stays, as a reminder)."""
+    state = st.session_state
+    client_id, secret = state.get(f"{key}_client_id", ""), state.get(f"{key}_client_secret", "")
+    kept = state.get(TYPED, {}).get(key)
+    if not secret and kept is not None and kept.client_id == client_id:
+        return  # pressed again after the field was emptied: keep the stored secret
+    state.setdefault(TYPED, {})[key] = Credentials(client_id, secret)
+    state[f"{key}_client_secret"] = ""
 
 
 def chosen_source() -> ImageSource:
@@ -105,3 +119,7 @@ def source_for(key: str, collection: str | None) -> ImageSource:
         return make_source(key, collection)
     credentials, origin = credentials_for(key)
     return make_source(key, collection, credentials, origin=origin)
+
+
+if __name__ == "__main__":  # opened as a page: a stray /source_picker link on a fresh server
+    ui.run_through_app()

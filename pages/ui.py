@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import gc
 import logging
+import threading
 from collections.abc import Callable
 from contextlib import contextmanager
 from functools import wraps
@@ -30,6 +31,32 @@ UNEXPECTED = (
 @st.cache_resource(show_spinner=False)
 def _store_for(url: str) -> Store:
     return Store(url)
+
+
+def run_through_app() -> None:
+    """Make sure this page runs inside ``app.py``'s navigation; call first in every page.
+
+    Streamlit 1.67 starts in its legacy mode when a folder named ``pages`` sits beside the
+    main script, and stays in it until some run calls ``st.navigation``. A first request
+    for ``/label`` or ``/dataset`` after a (re)start would then run the page file alone:
+    no page config, no name box, every module of ``pages/`` listed as a page. Here the page
+    switches the process out of that mode (what ``st.navigation`` itself does) and runs
+    ``app.py`` in its place, in this same run (so no click or widget change is lost), which
+    opens this same page (its ``url_path`` is the file's name); then this run ends.
+    """
+    import runpy
+
+    try:  # Streamlit internals (pinned 1.67): without them there is no legacy mode to leave
+        from streamlit.runtime.pages_manager import PagesManager
+        from streamlit.runtime.scriptrunner import get_script_run_ctx
+    except ImportError:
+        return
+    ctx = get_script_run_ctx()
+    if not PagesManager.uses_pages_directory or ctx is None:
+        return
+    PagesManager.uses_pages_directory = False
+    runpy.run_path(str(ctx.pages_manager.main_script_path), run_name="__main__")
+    st.stop()
 
 
 def get_store() -> Store:
@@ -78,9 +105,55 @@ def flash(text: str, kind: str = "error") -> None:
     st.session_state.setdefault(MESSAGE_KEY, []).append((kind, text))
 
 
-def show_flashes() -> None:
+def show_flashes(toast: bool = False) -> None:
+    """Show the queued messages; ``toast`` also pops errors up in the window's corner, for
+    pages where they may sit outside the viewport (the labelling loop)."""
     for kind, text in st.session_state.pop(MESSAGE_KEY, []):
-        getattr(st, kind)(text, icon=":material/warning:" if kind == "error" else ":material/info:")
+        icon = ":material/warning:" if kind == "error" else ":material/info:"
+        getattr(st, kind)(text, icon=icon)
+        if toast and kind == "error":
+            st.toast(text, icon=icon)
+
+
+def rerun_here() -> None:
+    """Rerun the fragment being run, or the whole page during a full run (where Streamlit
+    refuses a fragment-scoped rerun)."""
+    from streamlit.errors import StreamlitAPIException
+
+    try:
+        st.rerun(scope="fragment")
+    except StreamlitAPIException:
+        st.rerun()
+
+
+def scroll_to_top() -> None:
+    """Scroll the page to its top (e.g. when the labelling loop replaces the long set-up form,
+    whose scroll position would otherwise hide the loop's first messages)."""
+    st.html(
+        "<script>for (const el of [document.scrollingElement,"
+        " document.querySelector('[data-testid=\"stMain\"]'),"
+        " document.querySelector('[data-testid=\"stAppViewContainer\"]')])"
+        " { if (el) el.scrollTop = 0; }</script>",
+        unsafe_allow_javascript=True,
+    )
+
+
+FETCHING = "Fetching this image from the source…"
+POLL_S = 0.25
+
+
+def wait_for_fetch(fetch) -> None:
+    """Wait for a fetch (``labeller.prefetch.Fetch``, or None when there is nothing to wait
+    for) in this script thread, showing what it waits on: the source's latest wait or retry
+    message, read from the fetch's thread-safe status. The worker threads never touch
+    Streamlit; each update here also lets a click interrupt the wait."""
+    if fetch is None or fetch.wait(0.05):
+        return
+    shown = st.empty()
+    while not fetch.wait(POLL_S):
+        text = fetch.status.text or FETCHING
+        shown.info(f"{text} ({fetch.status.elapsed:.0f} s)", icon=":material/hourglass:")
+    shown.empty()
 
 
 def callback(func: Callable) -> Callable:
@@ -248,9 +321,26 @@ def _scene_cache_for(folder: str, limit_mb: float):
     return SceneCache(Path(folder), limit_mb)
 
 
+def on_this_thread(show: Callable[..., None]) -> Callable[..., None]:
+    """``show``, called only from the thread that made it (the script thread): a message a
+    source sends from a worker thread is dropped here rather than calling Streamlit there
+    ("missing ScriptRunContext"); such waits reach the page through ``wait_for_fetch``."""
+    owner = threading.get_ident()
+
+    def call(*args) -> None:
+        if threading.get_ident() == owner:
+            show(*args)
+
+    return call
+
+
 @contextmanager
 def reporting(source: ImageSource, show: Callable[[str], None]):
-    """Show a source's waits and retries (e.g. "rate limited, retrying in 3 s") while the
-    block runs."""
-    with source.reporting(show):
+    """Show a source's waits and retries (e.g. "rate limited, retrying in 3 s") that happen
+    in this thread while the block runs (see ``on_this_thread``)."""
+    with source.reporting(on_this_thread(show)):
         yield
+
+
+if __name__ == "__main__":  # opened as a page: a stray /ui link on a freshly started server
+    run_through_app()

@@ -30,7 +30,7 @@ import os
 import re
 import tarfile
 import threading
-from collections.abc import Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
@@ -271,9 +271,13 @@ class _RedactSecrets(logging.Filter):
         return True
 
 
-for _name in ("requests_oauthlib.oauth2_session", "requests_oauthlib.oauth2_auth"):
-    if not any(isinstance(f, _RedactSecrets) for f in logging.getLogger(_name).filters):
-        logging.getLogger(_name).addFilter(_RedactSecrets())
+def install_redaction() -> None:
+    """Keep secrets out of requests-oauthlib's DEBUG logs (idempotent). Called by every
+    source when it is made, rather than as a side effect of importing this module."""
+    for name in ("requests_oauthlib.oauth2_session", "requests_oauthlib.oauth2_auth"):
+        logger = logging.getLogger(name)
+        if not any(isinstance(f, _RedactSecrets) for f in logger.filters):
+            logger.addFilter(_RedactSecrets())
 
 
 # --- sentinelhub-py pieces ------------------------------------------------------------
@@ -387,6 +391,7 @@ class SentinelHubSource:
             whenever the source waits for the server or retries; see also ``reporting``.
         :param origin: where the credentials came from, for messages (e.g. "secrets [cdse]").
         """
+        install_redaction()
         if collection.id not in _DATA_COLLECTIONS:
             raise ValueError(f"unsupported collection {collection.id!r}")
         if not credentials.complete:
@@ -464,7 +469,9 @@ class SentinelHubSource:
         report(0.0, f"Searching the {self.title} catalog…")
         features: list[dict] = []
         waiting = self.reporting(lambda text: report(_listing_fraction(len(features), self.page_size), text))
-        with waiting, self._errors("list the acquisitions"):
+
+        def list_all() -> None:
+            features.clear()
             search = self._catalog().search(
                 self.collection.id,
                 time=(day_range(start)[0], day_range(end)[1]),
@@ -477,6 +484,9 @@ class SentinelHubSource:
                 if len(features) % self.page_size == 0:
                     fraction = _listing_fraction(len(features), self.page_size)
                     report(fraction, f"Listed {len(features)} tiles…")
+
+        with waiting, self._errors("list the acquisitions"):
+            self._renewing_token(list_all)
         result = merge_features(features)
         report(1.0, f"{len(result)} acquisitions from {len(features)} tiles")
         if not result:
@@ -487,7 +497,9 @@ class SentinelHubSource:
         """One Process API request: every band, the data mask and the sun angles (and SCL)."""
         request = self.process_request(aoi, acquisition)
         with self._errors(f"fetch the image of {acquisition.time:%Y-%m-%d}"):
-            data = self._client().download(request.download_list, max_threads=1, decode_data=True)[0]
+            data = self._renewing_token(
+                lambda: self._client().download(request.download_list, max_threads=1, decode_data=True)[0]
+            )
             return scene_from(data, aoi, acquisition, self.collection)
 
     def process_request(self, aoi: AreaOfInterest, acquisition: Acquisition) -> SentinelHubRequest:
@@ -543,6 +555,22 @@ class SentinelHubSource:
             if self._session is None:
                 self._session = _Session(config=self._config)
             return self._session
+
+    def _renewing_token(self, call: Callable[[], Any]) -> Any:
+        """``call()``, once more with a fresh token if the API refused the one we hold (HTTP
+        401: expired early, revoked, or the server restarted). sentinelhub-py does not
+        re-authenticate by itself; a second refusal means the credentials are rejected."""
+        refused = self._oauth_session()
+        try:
+            return call()
+        except Exception as exc:
+            if _http_status(exc) != 401 or _request_url(exc) == self.service.token_url:
+                raise
+        self._notifier()("The server refused our access token; fetching a new one…")
+        with self._session_lock:
+            if self._session is refused:  # not renewed meanwhile by another fetch
+                self._session = None
+        return call()
 
     def _client(self) -> _Client:
         return _Client(
@@ -754,6 +782,13 @@ def _http_status(exc: BaseException) -> int | None:
     if response is None:
         response = getattr(exc, "response", None)
     return getattr(response, "status_code", None) if response is not None else None
+
+
+def _request_url(exc: BaseException) -> str | None:
+    """The URL of the request that failed, where known (without its query)."""
+    request = getattr(getattr(exc, "request_exception", None), "request", None)
+    url = getattr(request, "url", None)
+    return url.split("?", 1)[0] if url else None
 
 
 def _server_message(exc: BaseException) -> str:

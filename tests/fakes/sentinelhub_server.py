@@ -126,6 +126,11 @@ class Fault:
     """Seconds to wait before answering (beyond the client timeout: a timeout)."""
     truncate: bool = False
     """Answer normally, but with only the first half of the body."""
+    drop: bool = False
+    """Close the connection without any answer, as a dead or restarting server does."""
+    day: str | None = None
+    """Only for process requests of this UTC day (``YYYY-MM-DD``, the start of the request's
+    time range): a fault for one image while the others are answered normally."""
 
     @classmethod
     def error(cls, status: int, message: str = "Invalid request", **kw: Any) -> Fault:
@@ -142,7 +147,7 @@ class Fault:
         return cls(status=status, body=body, **kw)
 
     @classmethod
-    def rate_limited(cls, retry_after_ms: int = 100) -> Fault:
+    def rate_limited(cls, retry_after_ms: int = 100, **kw: Any) -> Fault:
         return cls(
             status=429,
             body={
@@ -154,7 +159,12 @@ class Fault:
                 }
             },
             headers={"Retry-After": str(int(retry_after_ms))},
+            **kw,
         )
+
+    @classmethod
+    def dead(cls) -> Fault:
+        return cls(drop=True)
 
     @classmethod
     def slow(cls, seconds: float) -> Fault:
@@ -253,6 +263,8 @@ class FakeSentinelHub:
         self.bodies: dict[str, list[Any]] = {kind: [] for kind in KINDS}
         self._faults: dict[str, list[Fault]] = {kind: [] for kind in KINDS}
         self._tokens: set[str] = set()
+        self._refuse_tokens = False
+        self._process_days: list[str] = []
         self._lock = threading.Lock()
         self._stopping = threading.Event()
         self._server = ThreadingHTTPServer((host, port), _Handler)
@@ -314,10 +326,18 @@ class FakeSentinelHub:
         with self._lock:
             self._faults[kind].extend(faults)
 
+    def revoke_tokens(self, forever: bool = False) -> None:
+        """Forget every token issued so far (as a restarted service does); ``forever``: also
+        refuse every token issued from now on (e.g. a client deleted in the dashboard)."""
+        with self._lock:
+            self._tokens.clear()
+            self._refuse_tokens = forever
+
     def reset(self) -> None:
         with self._lock:
             self.counts.clear()
             self.path_counts.clear()
+            self._process_days.clear()
             for kind in KINDS:
                 self.bodies[kind].clear()
                 self._faults[kind].clear()
@@ -326,9 +346,19 @@ class FakeSentinelHub:
         with self._lock:
             return {"by_kind": dict(self.counts), "by_path": dict(self.path_counts)}
 
-    def _next_fault(self, kind: str) -> Fault | None:
+    def _next_fault(self, kind: str, day: str | None = None) -> Fault | None:
+        """The first queued fault of ``kind`` for this request (``day``: a process request's)."""
         with self._lock:
-            return self._faults[kind].pop(0) if self._faults[kind] else None
+            queue = self._faults[kind]
+            for i, fault in enumerate(queue):
+                if fault.day is None or fault.day == day:
+                    return queue.pop(i)
+            return None
+
+    def process_counts(self) -> Counter[str]:
+        """Process requests per UTC day asked for (each fault and retry counted)."""
+        with self._lock:
+            return Counter(self._process_days)
 
     # --- token ----------------------------------------------------------------------------
 
@@ -355,7 +385,7 @@ class FakeSentinelHub:
     def authorised(self, header: str | None) -> bool:
         token = (header or "").removeprefix("Bearer ").strip()
         with self._lock:
-            return token in self._tokens
+            return token in self._tokens and not self._refuse_tokens
 
     # --- catalog ----------------------------------------------------------------------------
 
@@ -546,6 +576,14 @@ def _jwt_like(client_id: str, expires_in: int) -> str:
     return f"eyJhbGciOiJub25lIn0.{encoded}.fake"
 
 
+def _day_of(raw: bytes) -> str | None:
+    """The UTC day a process request asks for (its time range's start), or None."""
+    try:
+        return json.loads(raw)["input"]["data"][0]["dataFilter"]["timeRange"]["from"][:10]
+    except (ValueError, KeyError, IndexError, TypeError):
+        return None
+
+
 def _parse_time(value: str) -> datetime:
     parsed = datetime.fromisoformat(value.replace("Z", "+00:00"))
     return parsed if parsed.tzinfo else parsed.replace(tzinfo=UTC)
@@ -699,12 +737,18 @@ class _Handler(BaseHTTPRequestHandler):
         )
         if kind is None:
             return self._send_json(404, {"error": {"status": 404, "reason": "Not Found", "message": path}})
+        day = _day_of(raw) if kind == "process" else None
         with self.fake._lock:
             self.fake.counts[kind] += 1
             self.fake.path_counts[path] += 1
-        fault = self.fake._next_fault(kind)
+            if day is not None:
+                self.fake._process_days.append(day)
+        fault = self.fake._next_fault(kind, day)
         delay = (fault.delay if fault else 0.0) + (self.fake.process_delay if kind == "process" else 0.0)
         if delay and self.fake._stopping.wait(delay):
+            return
+        if fault is not None and fault.drop:
+            self.close_connection = True
             return
         if fault is not None and fault.status is not None:
             return self._send_fault(fault)

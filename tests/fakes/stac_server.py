@@ -53,6 +53,14 @@ CONFORMS_TO = [
     "http://www.opengis.net/spec/ogcapi-features-1/1.0/conf/geojson",
 ]
 RANGE_RE = re.compile(r"^bytes=(\d+)-(\d*)$")
+S3_ERRORS = {
+    403: ("AccessDenied", "Access Denied"),
+    404: ("NoSuchKey", "The specified key does not exist."),
+    429: ("SlowDown", "Please reduce your request rate."),
+    500: ("InternalError", "We encountered an internal error. Please try again."),
+    503: ("SlowDown", "Please reduce your request rate."),
+}
+"""S3's error code and message for an injected status on a COG."""
 
 
 @dataclass
@@ -325,6 +333,19 @@ def _handler(fake: FakeEarthSearch):
         def _error(self, rule: Fault | None) -> bool:
             if rule is None or rule.status is None:
                 return False
+            if self.path.startswith("/cogs/"):  # S3's XML error document
+                code, message = S3_ERRORS.get(
+                    rule.status, ("InternalError", "We encountered an internal error.")
+                )
+                body = (
+                    '<?xml version="1.0" encoding="UTF-8"?>\n'
+                    f"<Error><Code>{code}</Code><Message>{message}</Message>"
+                    "<RequestId>FAKE</RequestId><HostId>FAKE</HostId></Error>"
+                ).encode()
+                self._send(
+                    rule.status, body, {"Content-Type": "application/xml"}, head=self.command == "HEAD"
+                )
+                return True
             self._json(rule.status, {"code": "Fault", "description": f"injected HTTP {rule.status}"})
             return True
 

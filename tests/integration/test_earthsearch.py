@@ -163,12 +163,16 @@ def test_requests_per_image_and_none_on_a_revisit(fake_es, make_es_source, tmp_p
     SceneLoader(source, AOI, cache).get(acquisition)
     per_file = cog_requests(fake_es)
     assert set(per_file) == {*L2A.band_names, "SCL"}
-    heads = Counter(r.path for r in fake_es.counted("/cogs") if r.method == "HEAD")
-    assert set(heads.values()) == {1}, "one HEAD per file"
-    # 10 m: HEAD, header, and one GET per tile row the window touches (merged within a row);
-    # 20 m and 60 m files are smaller than the header read: HEAD and one GET.
-    assert {b: per_file[b] for b in TEN_M} == dict.fromkeys(TEN_M, 4)
-    assert {n: c for n, c in per_file.items() if n not in TEN_M} == dict.fromkeys(set(per_file) - TEN_M, 2)
+    assert [r for r in fake_es.counted("/cogs") if r.method != "GET"] == [], (
+        "no HEAD: size from Content-Range"
+    )
+    # 10 m: the header GET (which also gives the size), then one GET per tile row the window
+    # touches (tiles of a row merged into one range; this area spans two rows of 256-px tiles).
+    # The fake's 20 m and 60 m files are smaller than the header read: one GET.
+    assert {b: per_file[b] for b in TEN_M} == dict.fromkeys(TEN_M, 3)
+    assert {n: c for n, c in per_file.items() if n not in TEN_M} == dict.fromkeys(set(per_file) - TEN_M, 1)
+    first = {r.path: r.range for r in reversed(fake_es.counted("/cogs"))}
+    assert set(first.values()) == {"bytes=0-65535"}, "each file's first request is the header GET"
     assert not [r for r in fake_es.counted("/cogs") if r.status not in (200, 206)]
     assert not [r for r in fake_es.counted("/cogs") if r.method == "GET" and r.range is None]
 
@@ -176,6 +180,25 @@ def test_requests_per_image_and_none_on_a_revisit(fake_es, make_es_source, tmp_p
     revisit = SceneLoader(make_es_source(), AOI, cache).get(acquisition)  # another session, same cache
     assert fake_es.requests == []
     assert revisit.extra["SCL"].dtype == np.uint8 and revisit.valid.all()
+
+
+def test_area_inside_one_tile_row_costs_two_requests_per_10m_file(fake_es, make_es_source):
+    """Rows 300-402 of the 10 m files: one row of 256-px tiles, two tiles of it, merged."""
+    from pyproj import Transformer
+
+    west, north = s2_cogs.ORIGIN
+    to_wgs = Transformer.from_crs(s2_cogs.EPSG, 4326, always_xy=True)
+    lon0, lat0 = to_wgs.transform(west + 1990, north - 4010)
+    lon1, lat1 = to_wgs.transform(west + 3000, north - 3010)
+    aoi = AreaOfInterest(lon0, lat0, lon1, lat1)
+    source = make_es_source()
+    acquisition = source.acquisitions(aoi, START, END)[1]
+    fake_es.clear()
+    scene = source.scene(aoi, acquisition)
+    assert scene.valid.all()
+    per_file = cog_requests(fake_es)
+    assert {b: per_file[b] for b in TEN_M} == dict.fromkeys(TEN_M, 2)
+    assert sum(per_file.values()) == 4 * 2 + 9 * 1
 
 
 # --- faults ----------------------------------------------------------------------------------
@@ -208,8 +231,14 @@ ASSET_FAULTS = [
     # (fault on the B04 file, error, retryable, words the user must see, most requests to B04)
     ({"status": 403}, AssetForbiddenError, False, "B04 file of this date (B04.tif) answered HTTP 403", 1),
     ({"status": 404}, AssetForbiddenError, False, "answered HTTP 404: it is not available. Skip", 1),
-    ({"status": 503}, AssetUnavailableError, True, "could not be fetched (HTTP 503); press Retry", 3),
-    # GDAL reads a failed multi-tile read again tile by tile: HEAD, header, 2 + 4 tile reads.
+    (
+        {"status": 503},
+        AssetUnavailableError,
+        True,
+        "could not be fetched (S3 said: Please reduce your request rate.); press Retry",
+        3,
+    ),
+    # GDAL reads a failed multi-tile read again tile by tile: header, 2 + 4 tile reads.
     ({"truncate": 0.3}, CorruptAssetError, True, "arrived truncated or corrupt; press Retry", 8),
     ({"corrupt": 0.3}, CorruptAssetError, True, "arrived truncated or corrupt", 8),
 ]

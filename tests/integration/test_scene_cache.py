@@ -9,12 +9,13 @@ import pytest
 from labeller.aoi import AreaOfInterest
 from labeller.prefetch import SceneLoader
 from labeller.scene_cache import SceneCache, scene_key
+from labeller.sources.base import LocalSource
 from labeller.sources.demo import DemoSource
 
 AOI = AreaOfInterest(14.5514, 45.8659, 14.5642, 45.8750)
 
 
-class CountingSource:
+class CountingSource(LocalSource):
     """The real demo source, counting scene requests and optionally holding them back."""
 
     key, title = "counting", "Counting demo"

@@ -63,7 +63,7 @@ def listed(fake_sh, make_sh_source):
             ["HTTP 400", "Invalid evalscript: unknown band B99"],
         ),
         (
-            [Fault.error(401, "Token expired")],
+            [Fault.error(401, "Token expired")] * 2,  # refused again with a fresh token
             CredentialsRejectedError,
             ["rejected the credentials", "client id"],
         ),
@@ -88,6 +88,32 @@ def test_process_faults_become_clear_errors(listed, fake_sh, caplog, faults, err
     assert_no_secret(caught.value, caplog)
     assert fake_sh.counts["process"] == len(faults), "retries are bounded"
     assert caught.value.retryable == (error in (RateLimitedError, ServiceUnavailableError, BadResponseError))
+
+
+@pytest.mark.parametrize("how", ["revoked", "expired early"])
+def test_a_refused_token_is_renewed_once(listed, fake_sh, how):
+    """sentinelhub-py does not re-authenticate on 401: the source drops its session and tries
+    once more with a fresh token (a restarted server, a token revoked or expired early)."""
+    source, acquisition = listed
+    if how == "revoked":
+        fake_sh.revoke_tokens()
+    else:
+        fake_sh.inject("process", Fault.error(401, "Token expired"))
+    shown = []
+    with source.reporting(shown.append):
+        assert source.scene(AOI, acquisition).valid.any()
+    assert (fake_sh.counts["token"], fake_sh.counts["process"]) == (1, 2)
+    assert any("fetching a new one" in text for text in shown)
+    print(f"\nrequests for one image after a {how} token: {dict(fake_sh.counts)}")
+
+
+def test_credentials_rejected_after_one_renewal(listed, fake_sh):
+    """A token refused again right after renewal: "credentials rejected", no endless loop."""
+    source, acquisition = listed
+    fake_sh.revoke_tokens(forever=True)
+    with pytest.raises(CredentialsRejectedError):
+        source.scene(AOI, acquisition)
+    assert (fake_sh.counts["token"], fake_sh.counts["process"]) == (1, 2)
 
 
 def test_a_failed_image_can_be_fetched_again(listed, fake_sh):
@@ -212,11 +238,11 @@ def test_a_pause_longer_than_max_wait_fails_at_once(listed, fake_sh):
 
 def test_after_a_401_trying_again_fetches_a_new_token(listed, fake_sh):
     source, acquisition = listed
-    fake_sh.inject("process", Fault.error(401, "Token revoked"))
+    fake_sh.inject("process", Fault.error(401, "Token revoked"), Fault.error(401, "Token revoked"))
     with pytest.raises(CredentialsRejectedError):
         source.scene(AOI, acquisition)
     assert source.scene(AOI, acquisition).valid.any()
-    assert fake_sh.counts["token"] == 1 and fake_sh.counts["process"] == 2
+    assert fake_sh.counts["token"] == 2 and fake_sh.counts["process"] == 3
 
 
 def test_half_credentials_are_refused_before_any_request(fake_sh, make_sh_source):

@@ -82,6 +82,17 @@ def read_error(exc: Exception, band: str, href: str) -> EarthSearchError:
     name = href.rsplit("/", 1)[-1]
     match = re.search(r"HTTP (?:response )?code:?\s*(\d{3})", text)
     status = int(match.group(1)) if match else None
+    causes = {type(e).__name__ for e in (exc, exc.__cause__, exc.__context__) if e is not None}
+    # GDAL's S3 reader names S3's error codes by class: AccessDenied (403), NoSuchKey (404).
+    if status is None and "CPLE_AWSAccessDeniedError" in causes:
+        status = 403
+    elif status is None and causes & {"CPLE_AWSObjectNotFoundError", "CPLE_AWSBucketNotFoundError"}:
+        status = 404
+    elif status is None and "CPLE_AWSError" in causes:  # other S3 errors (SlowDown, InternalError)
+        return AssetUnavailableError(
+            f"The {band} file of this date ({name}) could not be fetched (S3 said: {text[:200]}); "
+            "press Retry."
+        )
     if status in (403, 404):
         return AssetForbiddenError(
             f"The {band} file of this date ({name}) answered HTTP {status}: it is not available. "

@@ -14,16 +14,25 @@ native pixel that only partly covers it (up to about half a native pixel away: 5
 
 The 13 files of an image (12 bands + SCL) are read concurrently; the GDAL options below keep
 the requests to a few per file and are set per read with ``rasterio.Env``, never process-wide.
+
+Each file is opened through GDAL's S3 reader (``/vsis3/``, unsigned: the bucket is public and no
+credentials are ever sent), not ``/vsicurl/``: the S3 reader learns the file's size from its
+first ranged GET (``Content-Range``) instead of a HEAD before it, so a file whose window lies in
+one row of tiles costs two requests (header and tile index, then the row's tiles merged into
+one range) instead of three. An href that does not look like an S3 object (a query string, no
+bucket) is read with ``/vsicurl/``.
 """
 
 from __future__ import annotations
 
 import ctypes
 import ctypes.util
+import re
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
+from urllib.parse import urlsplit
 
 import numpy as np
 import rasterio
@@ -96,8 +105,9 @@ def read_items(
 
 def read_window(aoi: AreaOfInterest, asset: Asset, band: str, options: dict) -> np.ndarray:
     """(rows, cols) DNs of one COG on the area's grid; ``asset.nodata`` outside the file."""
+    path, s3_options = gdal_path(asset.href)
     try:
-        with rasterio.Env(**options), rasterio.open(asset.href) as src:
+        with rasterio.Env(**options, **s3_options), rasterio.open(path) as src:
             rows, cols = native_pixels(aoi, src.crs.to_epsg(), src.transform)
             inside = (rows >= 0) & (rows < src.height) & (cols >= 0) & (cols < src.width)
             out = np.full(aoi.shape, asset.nodata, dtype=src.dtypes[0])
@@ -120,7 +130,37 @@ def forget(hrefs: list[str]) -> None:
     if gdal is None:
         return
     for href in hrefs:
-        gdal.VSICurlPartialClearCache(f"/vsicurl/{href}".encode())
+        path, options = gdal_path(href)
+        with rasterio.Env(**options):  # the S3 reader needs the endpoint to name the cached URL
+            gdal.VSICurlPartialClearCache(path.encode())
+
+
+S3_HOST = re.compile(r"^(?P<bucket>[a-z0-9][a-z0-9.-]*)\.s3(?:[.-](?P<region>[a-z0-9-]+))?\.amazonaws\.com$")
+"""A virtual-hosted S3 address such as Earth Search's ``<bucket>.s3.us-west-2.amazonaws.com``."""
+
+
+def gdal_path(href: str) -> tuple[str, dict[str, str]]:
+    """(GDAL path, extra GDAL options) to read the public file at ``href``.
+
+    ``https://<bucket>.s3.<region>.amazonaws.com/<key>`` (Earth Search's hrefs) becomes
+    ``/vsis3/<bucket>/<key>`` with the same host; any other ``http(s)://host/<bucket>/<key>``
+    without a query string is read as a path-style S3 object on that host (how the local fake
+    serves its files). Requests are never signed."""
+    parts = urlsplit(href)
+    bucket, _, key = parts.path.lstrip("/").partition("/")
+    if parts.scheme not in ("http", "https") or parts.query or parts.fragment or not parts.netloc:
+        return f"/vsicurl/{href}", {}
+    options = {"AWS_NO_SIGN_REQUEST": "YES", "AWS_HTTPS": "YES" if parts.scheme == "https" else "NO"}
+    virtual = S3_HOST.match(parts.hostname or "")
+    if virtual and parts.port is None:
+        region = virtual["region"] or "us-east-1"
+        endpoint = parts.netloc.removeprefix(virtual["bucket"] + ".")
+        options |= {"AWS_S3_ENDPOINT": endpoint, "AWS_VIRTUAL_HOSTING": "TRUE", "AWS_REGION": region}
+        return f"/vsis3/{virtual['bucket']}/{parts.path.lstrip('/')}", options
+    if not bucket or not key:
+        return f"/vsicurl/{href}", {}
+    options |= {"AWS_S3_ENDPOINT": parts.netloc, "AWS_VIRTUAL_HOSTING": "FALSE"}
+    return f"/vsis3/{bucket}/{key}", options
 
 
 @lru_cache(maxsize=1)
