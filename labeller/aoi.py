@@ -57,16 +57,6 @@ class AreaOfInterest:
                 "pixels stay clickable. Draw or type a smaller box."
             )
 
-    @classmethod
-    def on_grid(cls, epsg: int, utm_bounds: tuple[float, float, float, float]) -> AreaOfInterest:
-        """The AOI whose pixel grid is exactly this UTM box (multiples of 60 m), e.g. as a
-        server receives it in a request. Its WGS84 box is the grid's envelope."""
-        to_wgs84 = Transformer.from_crs(epsg, 4326, always_xy=True)
-        aoi = cls(*to_wgs84.transform_bounds(*utm_bounds, densify_pts=21))
-        aoi.__dict__["epsg"] = epsg  # cached_property values: the grid as given, not re-derived
-        aoi.__dict__["utm_bounds"] = tuple(float(v) for v in utm_bounds)
-        return aoi
-
     @property
     def bbox(self) -> tuple[float, float, float, float]:
         """(min lon, min lat, max lon, max lat)."""

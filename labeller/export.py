@@ -1,8 +1,8 @@
 """Exports of the samples table (frames as ``Store.samples()`` returns them), and reading an
 export back. Pure functions on DataFrames; no SQL.
 
-Each writer takes one frame or an iterable of frames with the same columns (e.g.
-``Store.sample_chunks()``), so a million samples stream through in pieces:
+Each writer takes one frame or an iterable of frames or Arrow record batches with the same
+columns (e.g. ``Store.sample_batches()``), so a million samples stream through in pieces:
 
 - CSV: UTF-8, header, full float precision, ISO 8601 times with offset. A text cell that a
   spreadsheet would run as a formula (starting with ``=``, ``+``, ``-``, ``@``, a tab or a
@@ -34,7 +34,7 @@ import pyarrow.parquet as pq
 
 from labeller.bands import BAND_BY_NAME, by_wavelength
 from labeller.errors import InvalidInputError
-from labeller.tables import SCHEMA_VERSION, TEXT_COLUMNS, arrow_to_frame, utc_timestamps
+from labeller.tables import SCHEMA_VERSION, arrow_to_frame, utc_timestamps
 
 APP_NAME = "S2 Pixel Labeller"
 METADATA_KEY = "s2_pixel_labeller"
@@ -193,15 +193,6 @@ def neutralise_formulas(frame: pd.DataFrame) -> pd.DataFrame:
                 out = frame.copy()
             out[name] = series.where(~risky, "'" + series.astype("str"))
     return out
-
-
-def read_csv_export(data: bytes | BinaryIO) -> pd.DataFrame:
-    """A CSV export read back with its text columns as text, ready for an import."""
-    source = io.BytesIO(data) if isinstance(data, bytes | bytearray) else data
-    try:
-        return pd.read_csv(source, dtype={name: "str" for name in TEXT_COLUMNS})
-    except (ValueError, UnicodeDecodeError) as exc:
-        raise InvalidInputError("The file is not a CSV export of this app; export it again.") from exc
 
 
 # --- Parquet ------------------------------------------------------------------------------
@@ -438,23 +429,14 @@ def _json_value(value: Any) -> Any:
 # --- Spectra ------------------------------------------------------------------------------
 
 
-def mean_spectra(df: pd.DataFrame) -> pd.DataFrame:
-    """Mean reflectance per label and band, long format for a spectrum chart.
+def spectra_long(means: pd.DataFrame) -> pd.DataFrame:
+    """Mean reflectance per label and band, long format for a spectrum chart, from one row
+    per label with a mean per band column (``Store.band_means()``).
 
     Columns label_value, label_name, band, centre_nm, reflectance; one row per label and
-    band that has at least one value (e.g. no B10 row for Level-2A-only labels), sorted
-    by label value, label name and wavelength.
+    band that has a value (e.g. no B10 row for Level-2A-only labels), sorted by label
+    value, label name and wavelength.
     """
-    bands = band_columns(df)
-    if df.empty or not bands:
-        return _empty_spectra()
-    means = df.groupby(["label_value", "label_name"], sort=True, dropna=False)[bands].mean()
-    return spectra_long(means.reset_index())
-
-
-def spectra_long(means: pd.DataFrame) -> pd.DataFrame:
-    """Long-format spectra (as ``mean_spectra``) from one row per label with a mean per
-    band column, e.g. ``Store.band_means()``."""
     bands = band_columns(means)
     if means.empty or not bands:
         return _empty_spectra()

@@ -133,17 +133,6 @@ def dim_outside(rgb: np.ndarray, inside: np.ndarray) -> np.ndarray:
     return np.where(inside[..., None], rgb, dimmed)
 
 
-def render(
-    scene: Scene,
-    selection: Iterable[Pixel],
-    factor: int,
-    display: Display | str = DEFAULT_VIEW,
-    flagged: Iterable[Pixel] = (),
-) -> np.ndarray:
-    """The enlarged composite with the selection outlined, ready to show."""
-    return draw_selection(enlarge(composite(scene, display), factor), selection, factor, flagged)
-
-
 class OutlinedPicture:
     """One enlarged composite, encoded as PNG with a selection outlined. Each grid row is its
     own strip of the PNG, so after a click only that row and its two neighbours (a marker's

@@ -30,17 +30,6 @@ CAMPAIGN_COLUMNS: tuple[str, ...] = (
 )
 """Added to every sample frame: the campaign's identity, so an export can be imported
 elsewhere (campaign ids are local to one database; the key is the same everywhere)."""
-TEXT_COLUMNS = (
-    "acquisition_id",
-    "label_name",
-    "source",
-    "collection",
-    "tile_id",
-    "processing_baseline",
-    "labeller",
-    "campaign_key",
-)
-"""Columns that hold text even when they look like numbers (e.g. baseline ``05.10``)."""
 _PANDAS_TYPES = {pa.string(): pd.StringDtype("pyarrow", na_value=np.nan), pa.bool_(): pd.BooleanDtype()}
 
 

@@ -10,6 +10,15 @@ import pytest
 from tests.developer_env import DEVELOPER_ENV
 
 SHARED_DATA = Path(__file__).resolve().parents[2] / "shared" / "data" / "s2_l1c_slovenia_2015.npz"
+REAL_CHIP = Path(__file__).resolve().parent / "data" / "real_chip.npz"
+"""24 real pixels x 13 bands x 3 dates cut from SHARED_DATA, shipped with the tests (tests/data/README.md)."""
+
+
+def load_npz(path: Path) -> dict:
+    import numpy as np
+
+    with np.load(path) as data:
+        return {k: data[k] for k in data.files}
 
 
 @pytest.fixture
@@ -19,10 +28,13 @@ def real_sample():
         pytest.skip(
             f"real Sentinel-2 sample not found at {SHARED_DATA} (shared/ is not beside this checkout)"
         )
-    import numpy as np
+    return load_npz(SHARED_DATA)
 
-    with np.load(SHARED_DATA) as data:
-        return {k: data[k] for k in data.files}
+
+@pytest.fixture(scope="session")
+def real_chip():
+    """The real chip shipped in tests/data: present in every clone."""
+    return load_npz(REAL_CHIP)
 
 
 @pytest.fixture(autouse=True)

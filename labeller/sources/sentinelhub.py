@@ -421,7 +421,6 @@ class SentinelHubSource:
         self._session: SentinelHubSession | None = None
         self._session_lock = threading.Lock()
         self._local = threading.local()
-        self._last_status: str | None = None
 
     def __repr__(self) -> str:
         return f"SentinelHubSource({self.key!r}, {self.collection.id!r}, {self.service.base_url!r})"
@@ -439,11 +438,6 @@ class SentinelHubSource:
         finally:
             self._local.callback = previous
 
-    @property
-    def last_status(self) -> str | None:
-        """The most recent wait or retry message, from any thread."""
-        return self._last_status
-
     def _notifier(self) -> StatusCallback:
         """Where messages of a request started now go: this thread's ``reporting`` callback
         (captured here, as downloads may run on a worker thread) or ``status``."""
@@ -451,7 +445,6 @@ class SentinelHubSource:
         return lambda text: self._notify(text, callback)
 
     def _notify(self, text: str, callback: StatusCallback | None = None) -> None:
-        self._last_status = text
         log.info("%s: %s", self.title, text)
         callback = callback or self.status
         if callback is not None:

@@ -19,57 +19,20 @@ Callers use ``Store`` (``store``) and the names below. Inside:
 - ``frames``: the DataFrame dtypes the store gives.
 """
 
-from labeller.identity import MAX_LABELLER, campaign_key, clean_labeller, identity_key
-from labeller.store.engine import BUSY_TIMEOUT_MS, DB_FILENAME
-from labeller.store.frames import arrow_to_frame
-from labeller.store.migrations import MIGRATIONS
+from labeller.identity import MAX_LABELLER, clean_labeller
 from labeller.store.records import CampaignRecord, ImportReport, Review, SampleFilter
-from labeller.store.schema import (
-    BAND_COLUMNS,
-    CAMPAIGN_COLUMNS,
-    INSERT_COLUMNS,
-    SAMPLE_KEY,
-    SAMPLE_ORDER,
-    SAMPLE_SCHEMA,
-    SAVED,
-    SCHEMA_VERSION,
-    SKIPPED,
-    UTCDateTime,
-    campaigns_table,
-    meta_table,
-    metadata,
-    reviews_table,
-    samples_table,
-)
+from labeller.store.schema import SCHEMA_VERSION
 from labeller.store.store import Store
 
 __all__ = [
-    "BAND_COLUMNS",
-    "BUSY_TIMEOUT_MS",
-    "CAMPAIGN_COLUMNS",
-    "DB_FILENAME",
-    "INSERT_COLUMNS",
     "MAX_LABELLER",
-    "MIGRATIONS",
-    "SAMPLE_KEY",
-    "SAMPLE_ORDER",
-    "SAMPLE_SCHEMA",
-    "SAVED",
     "SCHEMA_VERSION",
-    "SKIPPED",
     "CampaignRecord",
     "ImportReport",
     "Review",
     "SampleFilter",
     "Store",
-    "UTCDateTime",
-    "arrow_to_frame",
-    "campaign_key",
-    "campaigns_table",
     "clean_labeller",
-    "identity_key",
-    "meta_table",
-    "metadata",
-    "reviews_table",
-    "samples_table",
 ]
+"""What the pages and the rest of ``labeller`` use; tests of the store's insides import
+its modules (e.g. ``labeller.store.schema``) directly."""

@@ -189,7 +189,7 @@ class Store:
         start and end inclusive) and labeller (None in ``labellers``: saved without a name);
         a None filter keeps all. Sorted by campaign, acquisition time, acquisition, row and
         column; ends with the CAMPAIGN_COLUMNS. All in memory: for large datasets use
-        ``sample_batches`` or ``sample_chunks``."""
+        ``sample_batches``."""
         where = SampleFilter.of(campaign_ids, label_values, start, end, labellers)
         parts = list(self.sample_batches(where, fast=False))
         frame = arrow_to_frame(pa.Table.from_batches(parts, schema=SAMPLE_SCHEMA))
@@ -214,13 +214,6 @@ class Store:
         installed, SQLAlchemy reads."""
         where = where or SampleFilter()
         return batches.sample_batches(self._db, where, batch_rows, newest_first, limit, fast)
-
-    def sample_chunks(
-        self, where: SampleFilter | None = None, chunk_rows: int = 65_536
-    ) -> Iterator[pd.DataFrame]:
-        """``sample_batches`` as DataFrames with the dtypes of ``samples()``."""
-        for batch in self.sample_batches(where, chunk_rows):
-            yield arrow_to_frame(batch)
 
     def sample_preview(self, where: SampleFilter | None = None, limit: int = 1000) -> pd.DataFrame:
         """The ``limit`` most recently saved samples (newest first), columns as ``samples()``."""

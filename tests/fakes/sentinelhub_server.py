@@ -6,7 +6,7 @@ Multi-threaded, loopback, random port (or ``--port``). It follows the contract o
 - the **demo landscape**: the catalog lists ``DemoSource`` acquisitions of the searched box,
   every other date as two tiles a few seconds apart (so same-day merging is exercised);
   process answers ``DemoSource`` scenes for the requested UTM grid
-  (``AreaOfInterest.on_grid``) and the acquisition in the time range (SCL made from the
+  (``tests.fakes.grid.aoi_on_grid``) and the acquisition in the time range (SCL made from the
   demo's ground truth);
 - the **real scene** (``shared/data/s2_l1c_slovenia_2015.npz``, when present) for Level-1C
   requests over it: its 5 dates in the catalog, and each requested 10 m pixel filled from the
@@ -56,7 +56,8 @@ import tifffile
 from labeller.aoi import AreaOfInterest
 from labeller.bands import L1C, L2A
 from labeller.errors import LabellerError
-from labeller.sources.demo import DemoSource, LandCover, julian_day, solar_angles
+from labeller.sources.demo import DemoSource, LandCover
+from tests.fakes.grid import aoi_on_grid
 
 REAL_SCENE = Path(__file__).resolve().parents[3] / "shared" / "data" / "s2_l1c_slovenia_2015.npz"
 TOKEN_PATHS = {
@@ -79,6 +80,15 @@ COMPARE = {
 }
 REAL_CLOUD = (1.0, 75.0, 97.0, 2.0, 3.0)
 """Cloud cover (%) of the real dates: mean s2cloudless probability from shared/data/README.md."""
+REAL_SUN = (
+    (27.3994498217591, 144.47631498719335),
+    (30.970171351205558, 147.33482322562332),
+    (35.56737489210444, 155.24492126443707),
+    (38.79211723965686, 157.27619928447743),
+    (42.48560692434444, 157.9690375141784),
+)
+"""Sun zenith and azimuth (degrees) of the real dates at the sample's centre (NOAA solar
+position equations; the sample itself carries no angles)."""
 SCL_OF = {
     LandCover.WATER: 6,
     LandCover.FOREST: 4,
@@ -216,10 +226,7 @@ class RealScene:
         return f"S2A_MSIL1C_{t:%Y%m%dT%H%M%S}_N0204_R022_T33TVM_{t:%Y%m%dT%H%M%S}"
 
     def sun(self, index: int) -> tuple[float, float]:
-        lon = (self.bbox_wgs84[0] + self.bbox_wgs84[2]) / 2
-        lat = (self.bbox_wgs84[1] + self.bbox_wgs84[3]) / 2
-        zen, az = solar_angles(lat, lon, julian_day(self.times[index]))
-        return float(zen), float(az)
+        return REAL_SUN[index]
 
 
 def load_real_scene(path: Path | None = REAL_SCENE) -> RealScene | None:
@@ -517,7 +524,7 @@ class _ProcessRequest:
         if unknown:
             raise FakeError(400, f"Output {unknown[0]} requested but not defined in the evalscript")
         return cls(
-            aoi=AreaOfInterest.on_grid(epsg, bbox),
+            aoi=aoi_on_grid(epsg, bbox),
             collection=data.get("type"),
             time_range=(_parse_time(time_range["from"]), _parse_time(time_range["to"])),
             outputs=outputs,

@@ -104,7 +104,14 @@ def test_listing_reports_progress(fake_sh, make_sh_source):
 def test_level_2a_lists_its_own_collection(fake_sh, make_sh_source):
     acquisitions = make_sh_source(L2A).acquisitions(AOI, START, END)
     assert fake_sh.bodies["catalog"][0]["collections"] == ["sentinel-2-l2a"]
-    assert acquisitions and all(a.tile_id for a in acquisitions)
+    assert len(acquisitions) == 18  # one every 5 days, 2020-06-05 to 2020-08-29
+    assert [(a.id, a.tile_id) for a in acquisitions[:4]] == [
+        ("S2_20200605", "T32TBZ"),
+        ("S2_20200610", "T32TBA,T32TBZ"),  # two tiles of one day: merged
+        ("S2_20200615", "T32TBZ"),
+        ("S2_20200620", "T32TBA,T32TBZ"),
+    ]
+    assert {a.tile_id for a in acquisitions} == {"T32TBZ", "T32TBA,T32TBZ"}
 
 
 # --- metadata parsing, on feature shapes the real services return --------------------------------

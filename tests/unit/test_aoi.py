@@ -7,6 +7,7 @@ from hypothesis import strategies as st
 
 from labeller.aoi import MAX_SIDE_PX, AreaOfInterest, bbox_of_geojson, utm_epsg, validate_bbox
 from labeller.errors import InvalidAOIError
+from tests.fakes.grid import aoi_on_grid
 
 LJUBLJANA = (14.5514, 45.8659, 14.5642, 45.8750)
 
@@ -129,9 +130,9 @@ def test_validate_accepts_a_good_box():
     assert validate_bbox(*LJUBLJANA) is None
 
 
-def test_on_grid_rebuilds_an_aoi_with_the_same_grid():
+def test_the_fakes_rebuild_an_aoi_with_the_same_grid_from_a_request():
     aoi = AreaOfInterest(*LJUBLJANA)
-    again = AreaOfInterest.on_grid(aoi.epsg, aoi.utm_bounds)
+    again = aoi_on_grid(aoi.epsg, aoi.utm_bounds)
     assert again.utm_bounds == aoi.utm_bounds and again.shape == aoi.shape and again.epsg == aoi.epsg
     assert np.allclose(again.pixel_to_lonlat(3, 4), aoi.pixel_to_lonlat(3, 4))
 

@@ -20,9 +20,12 @@ from hypothesis import strategies as st
 from labeller.aoi import MAX_SIDE_PX, AreaOfInterest
 from labeller.bands import L1C
 from labeller.errors import NoAcquisitionsError, SourceError
-from labeller.sources import demo
 from labeller.sources.base import Acquisition, Scene
-from labeller.sources.demo import EPOCH, DemoSource, LandCover
+from labeller.sources.demo import DemoSource, LandCover
+from labeller.sources.demo.cells import EPOCH
+from labeller.sources.demo.land import land
+from labeller.sources.demo.listing import MAX_SUN_ZENITH
+from labeller.sources.demo.sun import julian_day, solar_angles
 
 SRC = DemoSource()
 BAND = {name: i for i, name in enumerate(L1C.band_names)}
@@ -105,7 +108,7 @@ def summer_site() -> tuple[Shot, Shot]:
 
     def found(lon: float):
         aoi = box(lon, 46.0, 120)
-        counts = np.bincount(demo.land(aoi).cover, minlength=8)
+        counts = np.bincount(land(aoi).cover, minlength=8)
         wanted = (
             LandCover.WATER,
             LandCover.FOREST,
@@ -130,7 +133,7 @@ def snow_site() -> tuple[Shot, Shot]:
 
     def found(lon: float):
         aoi = box(lon, 62.0, 60)
-        if (demo.land(aoi).cover == LandCover.SNOW_ICE).any():
+        if (land(aoi).cover == LandCover.SNOW_ICE).any():
             return None  # permanent ice: not the seasonal snow looked for
         winter = clear_shot(aoi, date(2021, 2, 15), date(2021, 3, 31))
         if winter is None or (winter.truth == LandCover.SNOW_ICE).mean() < 0.5:
@@ -170,7 +173,7 @@ def test_the_same_request_gives_the_same_bits_across_calls_and_instances():
     assert cloudy, "the period should hold a partly cloudy acquisition"
     for acq in [acqs[0], *cloudy]:
         one = SRC.scene(aoi, acq)
-        demo.land.cache_clear()  # recompute the landscape from scratch, too
+        land.cache_clear()  # recompute the landscape from scratch, too
         two = DemoSource().scene(aoi, acq)
         assert _same(one, two)
         assert np.array_equal(SRC.ground_truth(aoi, acq), DemoSource().ground_truth(aoi, acq))
@@ -274,10 +277,10 @@ def test_sun_angles_follow_season_and_hemisphere():
 
 
 def test_noaa_sun_is_overhead_on_the_tropic_at_the_june_solstice_noon():
-    jd = demo.julian_day(datetime(2021, 6, 21, 12, 1, 47))  # solar noon at lon 0 (equation of time −1.8 min)
-    zen, _ = demo.solar_angles(23.44, 0.0, jd)
+    jd = julian_day(datetime(2021, 6, 21, 12, 1, 47))  # solar noon at lon 0 (equation of time −1.8 min)
+    zen, _ = solar_angles(23.44, 0.0, jd)
     assert float(zen) < 0.3
-    zen, az = demo.solar_angles(0.0, 90.0, jd)  # sunset at the equator, 90° E
+    zen, az = solar_angles(0.0, 90.0, jd)  # sunset at the equator, 90° E
     assert abs(float(zen) - 90.0) < 1.0 and abs(float(az) - 293.4) < 1.0
 
 
@@ -321,9 +324,11 @@ def test_progress_is_reported_from_0_to_1():
     SRC.acquisitions(
         box(14.5, 46.0, 40), date(2021, 1, 1), date(2021, 3, 1), progress=lambda f, t: calls.append((f, t))
     )
-    fractions = [f for f, _ in calls]
-    assert fractions[0] == 0.0 and fractions[-1] == 1.0 and fractions == sorted(fractions)
-    assert all(isinstance(t, str) and t for _, t in calls)
+    assert calls == [
+        (0.0, "Listing demo acquisitions"),
+        (0.9, "Listing demo acquisitions"),
+        (1.0, "12 demo acquisitions"),
+    ]
 
 
 # --- spectra of the classes ---------------------------------------------------------------
@@ -414,24 +419,51 @@ def test_snow_and_thick_cloud_are_both_bright_but_differ_in_swir(snow_site, year
     assert snow_b11 < 0.15 < 0.25 < np.median(cloud[:, BAND["B11"]])
 
 
-def test_demo_spectra_match_the_real_sample(summer_site, real_sample):
-    """Forest and meadow of the demo (46° N, summer) against the real L1C sample (2015-07-11)."""
-    real = real_sample["bands"][0].reshape(-1, 13)
-    real_ndvi = ndvi(real)
-    real_forest = np.median(real[(real_ndvi > 0.75) & (real[:, BAND["B11"]] < 0.12)], axis=0)
-    real_meadow = np.median(real[(real_ndvi > 0.72) & (real[:, BAND["B11"]] > 0.15)], axis=0)
-    summer, _ = summer_site
+def _real_forest_and_meadow(clear: np.ndarray) -> dict[LandCover, np.ndarray]:
+    """Median spectra of forest and meadow among real (n, 13) pixels of a clear date."""
+    real_ndvi = ndvi(clear)
+    forest = (real_ndvi > 0.75) & (clear[:, BAND["B11"]] < 0.12)
+    meadow = (real_ndvi > 0.72) & (clear[:, BAND["B11"]] > 0.15)
+    return {
+        LandCover.FOREST: np.median(clear[forest], axis=0),
+        LandCover.GRASSLAND: np.median(clear[meadow], axis=0),
+    }
+
+
+def _assert_demo_matches(summer: Shot, reference: dict[LandCover, np.ndarray]) -> None:
     compared = [b for b in L1C.band_names if b not in ("B09", "B10")]  # water vapour varies by date
-    for cls, reference in ((LandCover.FOREST, real_forest), (LandCover.GRASSLAND, real_meadow)):
+    for cls, real in reference.items():
         ours = np.median(summer.pixels(cls), axis=0)
         for b in compared:
             i = BAND[b]
-            assert abs(ours[i] - reference[i]) <= 0.01 + 0.15 * reference[i], (
-                cls.name,
-                b,
-                ours[i],
-                reference[i],
-            )
+            assert abs(ours[i] - real[i]) <= 0.01 + 0.15 * real[i], (cls.name, b, ours[i], real[i])
+
+
+def test_demo_spectra_match_the_real_chip(summer_site, real_chip):
+    """Forest and meadow of the demo (46° N, summer) against the real pixels shipped in
+    tests/data (2015-07-11, near Ljubljana): runs in every clone."""
+    assert str(real_chip["timestamps"][0]) == "2015-07-11T10:00:08"
+    clear = real_chip["bands"][0]
+    reference = _real_forest_and_meadow(clear)
+    # The chip's own class labels are what the rules find: 12 forest and 12 meadow pixels.
+    for cls, name in ((LandCover.FOREST, "forest"), (LandCover.GRASSLAND, "meadow")):
+        mine = clear[real_chip["classes"] == name]
+        assert len(mine) == 12
+        assert np.array_equal(np.median(mine, axis=0), reference[cls])
+    _assert_demo_matches(summer_site[0], reference)
+
+
+def test_demo_spectra_match_the_full_real_sample(summer_site, real_sample):
+    """The same against every pixel of the full sample in ../shared (skips without it)."""
+    _assert_demo_matches(summer_site[0], _real_forest_and_meadow(real_sample["bands"][0].reshape(-1, 13)))
+
+
+def test_demo_spectra_would_fail_against_another_class(summer_site, real_chip):
+    """The check can fail: demo forest against real meadow is refused."""
+    reference = _real_forest_and_meadow(real_chip["bands"][0])
+    swapped = {LandCover.FOREST: reference[LandCover.GRASSLAND]}
+    with pytest.raises(AssertionError):
+        _assert_demo_matches(summer_site[0], swapped)
 
 
 # --- clouds and cloud metadata -----------------------------------------------------------
@@ -555,4 +587,4 @@ def test_any_small_aoi_gives_finite_reflectance_on_its_grid(lon, lat, px, day):
     assert not scene.bands[~scene.valid].any()
     truth = SRC.ground_truth(aoi, acqs[0])
     assert truth.shape == aoi.shape and set(np.unique(truth)) <= set(LandCover)
-    assert 0 <= scene.sun_zenith <= demo.MAX_SUN_ZENITH + 1 and 0 <= scene.sun_azimuth < 360
+    assert 0 <= scene.sun_zenith <= MAX_SUN_ZENITH + 1 and 0 <= scene.sun_azimuth < 360

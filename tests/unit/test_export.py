@@ -12,7 +12,7 @@ import pytest
 
 from labeller import export
 from labeller.aoi import AreaOfInterest
-from labeller.bands import ALL_BAND_NAMES, BAND_BY_NAME, L2A
+from labeller.bands import ALL_BAND_NAMES, L2A
 from labeller.campaign import CampaignSpec
 from labeller.sources.base import Acquisition, Scene
 from labeller.store import Store
@@ -29,8 +29,8 @@ def _scene(acq_id: str, band_names: tuple[str, ...], seed: int) -> Scene:
 
 
 @pytest.fixture
-def samples(tmp_path: Path) -> pd.DataFrame:
-    """Samples of two labels from a real SQLite store: one L1C, one L2A (no B10)."""
+def filled(tmp_path: Path):
+    """A real SQLite store with samples of two labels: one L1C, one L2A (no B10)."""
     store = Store(Store.sqlite_url(tmp_path))
     try:
         for label, name, collection, seed in ((1.0, "snow", "sentinel-2-l1c", 0), (2.0, "", L2A.id, 1)):
@@ -38,9 +38,14 @@ def samples(tmp_path: Path) -> pd.DataFrame:
             campaign = store.open_campaign(spec)
             scene = _scene(f"A{seed}", ALL_BAND_NAMES if seed == 0 else L2A.band_names, seed)
             store.save(campaign.id, AOI, scene, [(r, c) for r in range(5) for c in range(6)])
-        return store.samples()
+        yield store
     finally:
         store.close()
+
+
+@pytest.fixture
+def samples(filled: Store) -> pd.DataFrame:
+    return filled.samples()
 
 
 def test_band_columns_in_wavelength_order() -> None:
@@ -50,9 +55,9 @@ def test_band_columns_in_wavelength_order() -> None:
 
 
 def test_band_columns_of_store_samples_follow_the_band_table(samples: pd.DataFrame) -> None:
-    order = sorted(ALL_BAND_NAMES, key=lambda n: BAND_BY_NAME[n].centre_nm)
-    assert export.band_columns(samples) == order
-    assert order.index("B8A") == order.index("B08") + 1
+    assert export.band_columns(samples) == [
+        "B01", "B02", "B03", "B04", "B05", "B06", "B07", "B08", "B8A", "B09", "B10", "B11", "B12"
+    ]  # fmt: skip
 
 
 def test_parquet_round_trip_keeps_values_and_dtypes(samples: pd.DataFrame) -> None:
@@ -87,46 +92,43 @@ def test_csv_round_trip_is_exact(samples: pd.DataFrame) -> None:
     assert (pd.to_datetime(back["acquired_at"], utc=True) == samples["acquired_at"]).all()
 
 
-def test_mean_spectra_by_hand() -> None:
-    df = pd.DataFrame(
+def test_spectra_long_by_hand() -> None:
+    means = pd.DataFrame(
         {
-            "label_value": [1.0, 1.0, 2.0, 2.0],
-            "label_name": ["snow", "snow", "water", "water"],
-            "B04": [0.2, 0.4, 0.1, 0.3],
-            "B02": [0.6, 0.8, 0.5, np.nan],
-            "B10": [0.1, 0.3, np.nan, np.nan],
-            "lon": [1.0, 2.0, 3.0, 4.0],
+            "label_value": [1.0, 2.0],
+            "label_name": ["snow", "water"],
+            "n_samples": [2, 2],
+            "B04": [0.3, 0.2],
+            "B02": [0.7, 0.5],
+            "B10": [0.2, np.nan],
         }
     )
-    out = export.mean_spectra(df)
+    out = export.spectra_long(means)
     assert list(out.columns) == ["label_value", "label_name", "band", "centre_nm", "reflectance"]
-    rows = [tuple(r) for r in out.itertuples(index=False)]
-    expected = [
+    assert [tuple(r) for r in out.itertuples(index=False)] == [
         (1.0, "snow", "B02", 492.4, 0.7),
         (1.0, "snow", "B04", 664.6, 0.3),
         (1.0, "snow", "B10", 1373.5, 0.2),
         (2.0, "water", "B02", 492.4, 0.5),
-        (2.0, "water", "B04", 664.6, 0.2),  # no B10 row: water has no B10 values
+        (2.0, "water", "B04", 664.6, 0.2),  # no B10 row: water has no B10 value
     ]
-    assert [r[:4] for r in rows] == [e[:4] for e in expected]
-    np.testing.assert_allclose([r[4] for r in rows], [e[4] for e in expected], rtol=1e-12)
     assert out["reflectance"].dtype == "float64" and out["centre_nm"].dtype == "float64"
 
 
-def test_mean_spectra_of_store_samples(samples: pd.DataFrame) -> None:
-    out = export.mean_spectra(samples)
+def test_spectra_of_store_samples(filled: Store, samples: pd.DataFrame) -> None:
+    """The Dataset page's chart data: database means in long format, checked against pandas."""
+    out = export.spectra_long(filled.band_means())
     snow = out[out["label_value"] == 1.0]
     other = out[out["label_value"] == 2.0]
     assert snow["band"].tolist() == export.band_columns(samples)
     assert "B10" not in other["band"].tolist() and len(other) == 12
     assert (other["label_name"] == "").all()
-    assert snow["centre_nm"].is_monotonic_increasing
     for band in ("B02", "B8A", "B12"):
         want = samples.loc[samples["label_value"] == 1.0, band].mean()
         assert snow.loc[snow["band"] == band, "reflectance"].item() == pytest.approx(want, rel=1e-12)
 
 
-def test_mean_spectra_of_nothing() -> None:
-    out = export.mean_spectra(pd.DataFrame(columns=["label_value", "label_name", "B02"]))
+def test_spectra_of_nothing() -> None:
+    out = export.spectra_long(pd.DataFrame(columns=["label_value", "label_name", "n_samples", "B02"]))
     assert out.empty
     assert list(out.columns) == ["label_value", "label_name", "band", "centre_nm", "reflectance"]

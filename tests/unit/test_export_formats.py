@@ -15,7 +15,9 @@ import pytest
 from labeller import export
 from labeller.aoi import AreaOfInterest
 from labeller.bands import ALL_BAND_NAMES, BAND_BY_NAME, L2A
-from labeller.store import SCHEMA_VERSION, Store, campaign_key, identity_key
+from labeller.identity import campaign_key, identity_key
+from labeller.store import SCHEMA_VERSION, Store
+from tests.unit.reference import sample_chunks
 from tests.unit.store_builders import AOI, make_acquisition, make_scene, make_spec
 
 
@@ -42,7 +44,7 @@ def _all_valid(scene):
 def test_parquet_documents_every_column_and_the_file(filled: Store) -> None:
     samples = filled.samples()
     before = datetime.now(UTC)
-    data = export.to_parquet_bytes(filled.sample_chunks(chunk_rows=10), filled.campaigns())
+    data = export.to_parquet_bytes(sample_chunks(filled, chunk_rows=10), filled.campaigns())
 
     schema = pq.read_schema(io.BytesIO(data))
     for name in ALL_BAND_NAMES:
@@ -77,10 +79,12 @@ def test_parquet_documents_every_column_and_the_file(filled: Store) -> None:
 
 def test_streamed_exports_equal_whole_ones(filled: Store) -> None:
     whole = filled.samples()
-    pieces = list(filled.sample_chunks(chunk_rows=7))
+    pieces = list(sample_chunks(filled, chunk_rows=7))
     assert len(pieces) > 3
     assert export.to_csv_bytes(iter(pieces)) == export.to_csv_bytes(whole)
-    assert export.to_geojson_bytes(iter(pieces)) != b""
+    streamed = json.loads(export.to_geojson_bytes(iter(pieces)))
+    assert streamed["features"] == json.loads(export.to_geojson_bytes(whole))["features"]
+    assert len(streamed["features"]) == len(whole) == 74
     a = pd.read_parquet(io.BytesIO(export.to_parquet_bytes(iter(pieces))))
     b = pd.read_parquet(io.BytesIO(export.to_parquet_bytes(whole)))
     pd.testing.assert_frame_equal(a, b)
@@ -92,7 +96,7 @@ def test_geojson_points_with_every_column_json_safe(filled: Store) -> None:
     def no_nan(token: str):
         raise AssertionError(f"GeoJSON must not hold {token}")
 
-    doc = json.loads(export.to_geojson_bytes(filled.sample_chunks(chunk_rows=5)), parse_constant=no_nan)
+    doc = json.loads(export.to_geojson_bytes(sample_chunks(filled, chunk_rows=5)), parse_constant=no_nan)
     assert doc["type"] == "FeatureCollection" and len(doc["features"]) == len(samples) == 74
     assert doc[export.METADATA_KEY]["app"] == "S2 Pixel Labeller"
     for feature, (_, row) in zip(doc["features"], samples.iterrows(), strict=True):
@@ -183,7 +187,7 @@ def test_read_parquet_export_refuses_other_files() -> None:
 def test_exports_of_nothing(tmp_path: Path) -> None:
     store = Store(Store.sqlite_url(tmp_path))
     try:
-        empty = list(store.sample_chunks())
+        empty = list(sample_chunks(store))
         back = pd.read_parquet(io.BytesIO(export.to_parquet_bytes(iter(empty))))
         assert back.empty and list(back.columns) == list(store.samples().columns)
         assert json.loads(export.to_geojson_bytes(iter(empty)))["features"] == []

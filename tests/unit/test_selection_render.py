@@ -20,6 +20,11 @@ def make_scene(rows=20, cols=30, seed=0, invalid=()):
     return Scene(acq, L1C.band_names, bands, valid, 30.0, 150.0)
 
 
+def shown_image(scene: Scene, selection, factor: int, flagged=()) -> np.ndarray:
+    """What the labelling view shows: the enlarged composite with the selection outlined."""
+    return render.draw_selection(render.enlarge(render.composite(scene), factor), selection, factor, flagged)
+
+
 @pytest.mark.parametrize("shown_w, shown_h", [(120, 80), (600, 400), (333, 222), (1200, 800)])
 def test_click_maps_to_the_pixel_under_it_at_any_display_size(shown_w, shown_h):
     rows, cols = 20, 30
@@ -59,12 +64,12 @@ def test_upscale_factor_fits_a_laptop(rows, cols, factor):
 def test_render_size_and_selection_outline():
     scene = make_scene(invalid=[(5, 5)])
     factor = 8
-    plain = render.render(scene, frozenset(), factor)
+    plain = shown_image(scene, frozenset(), factor)
     assert plain.shape == (20 * factor, 30 * factor, 3) and plain.dtype == np.uint8
     # Nearest neighbour: every cell is one flat colour.
     cell = plain[3 * factor : 4 * factor, 4 * factor : 5 * factor]
     assert (cell == cell[0, 0]).all()
-    shown = render.render(scene, {(3, 4)}, factor)
+    shown = shown_image(scene, {(3, 4)}, factor)
     changed = np.any(shown != plain, axis=-1)
     # Only the selected cell's border (yellow) and a 2 px dark frame just outside it change.
     rows, cols = np.nonzero(changed)
@@ -79,8 +84,8 @@ def test_render_size_and_selection_outline():
 @pytest.mark.parametrize("factor", [4, 5, 8, 32])
 def test_flagged_pixels_are_crossed_in_a_dashed_frame_and_neighbours_keep_their_colour(factor):
     scene = make_scene()
-    plain = render.render(scene, frozenset(), factor)
-    shown = render.render(scene, {(3, 4), (3, 5), (8, 8)}, factor, flagged={(8, 8)})
+    plain = shown_image(scene, frozenset(), factor)
+    shown = shown_image(scene, {(3, 4), (3, 5), (8, 8)}, factor, flagged={(8, 8)})
     f, m = factor, render.margin(factor)
     clean = shown[3 * f : 4 * f, 4 * f : 5 * f].reshape(-1, 3)
     crossed = shown[8 * f : 9 * f, 8 * f : 9 * f]

@@ -14,25 +14,24 @@ import pytest
 import sqlalchemy as sa
 
 from labeller import export
-from labeller import store as store_module
 from labeller.bands import L2A
 from labeller.errors import InvalidInputError, StoreError
+from labeller.identity import campaign_key, identity_key
 from labeller.importing import read_import
 from labeller.store import (
-    CAMPAIGN_COLUMNS,
     MAX_LABELLER,
-    SAMPLE_SCHEMA,
     SCHEMA_VERSION,
     ImportReport,
     SampleFilter,
     Store,
-    arrow_to_frame,
     batches,
-    campaign_key,
     clean_labeller,
-    identity_key,
     sqlite_reader,
 )
+from labeller.store.frames import arrow_to_frame
+from labeller.store.migrations import MIGRATIONS
+from labeller.store.schema import CAMPAIGN_COLUMNS, INSERT_COLUMNS, SAMPLE_SCHEMA
+from tests.unit.reference import mean_spectra, read_csv_export, sample_chunks
 from tests.unit.store_builders import AOI, _engine, make_acquisition, make_scene, make_spec, pick
 from tests.unit.store_v1 import V1_SAMPLES, WHEN, make_v1_database
 
@@ -48,7 +47,7 @@ def _columns(url: str, table: str) -> list[str]:
 
 
 def test_one_migration_per_version_step() -> None:
-    assert sorted(store_module.MIGRATIONS) == list(range(1, SCHEMA_VERSION))
+    assert sorted(MIGRATIONS) == list(range(1, SCHEMA_VERSION))
 
 
 def test_version_1_database_is_upgraded_in_place_with_its_rows(url: str) -> None:
@@ -95,7 +94,7 @@ def test_version_2_database_gets_per_session_drafts_keeping_its_one_draft(url: s
     make_v1_database(url)
     engine = _engine(url)
     with engine.begin() as conn:  # a version 2 database, as the app of version 2 left it
-        store_module.MIGRATIONS[1](conn)
+        MIGRATIONS[1](conn)
         conn.exec_driver_sql("UPDATE meta SET value = '2' WHERE key = 'schema_version'")
         conn.exec_driver_sql("UPDATE campaigns SET draft_selection = '[[7, 8], [1, 2]]'")
     engine.dispose()
@@ -120,7 +119,7 @@ def test_a_failing_migration_leaves_the_version_1_database_untouched(url: str, m
         conn.exec_driver_sql("ALTER TABLE reviews ADD COLUMN labeller TEXT")
         raise sa.exc.OperationalError("ALTER TABLE", None, Exception("disk full (simulated)"))
 
-    monkeypatch.setitem(store_module.MIGRATIONS, 1, half_then_fail)
+    monkeypatch.setitem(MIGRATIONS, 1, half_then_fail)
     with pytest.raises(StoreError, match="disk full"):
         Store(url)
     assert "labeller" not in _columns(url, "reviews")  # the DDL was rolled back with the rest
@@ -254,9 +253,7 @@ def test_counts_preview_and_means_follow_the_filter(store: Store) -> None:
         np.testing.assert_allclose(means[band], by_hand[band], rtol=1e-12)
     assert np.isnan(means.loc[means["label_value"] == 2.5, "B10"]).all()  # Level-2A: no B10
     spectra = export.spectra_long(means)
-    assert spectra.equals(
-        export.mean_spectra(everything[everything["labeller"] == "ana"]).astype(spectra.dtypes)
-    )
+    assert spectra.equals(mean_spectra(everything[everything["labeller"] == "ana"]).astype(spectra.dtypes))
 
     points = store.sample_points(limit=7)
     assert len(points) == 7 and not points.duplicated().any()
@@ -266,14 +263,14 @@ def test_counts_preview_and_means_follow_the_filter(store: Store) -> None:
     ]
 
 
-def test_sample_chunks_stream_the_same_rows(store: Store) -> None:
+def test_sample_batches_stream_the_same_rows_in_chunks(store: Store) -> None:
     _two_labels(store)
     whole = store.samples()
-    chunks = list(store.sample_chunks(chunk_rows=7))
+    chunks = list(sample_chunks(store, chunk_rows=7))
     assert [len(c) for c in chunks] == [7, 7, 7, 7, 5]
     pd.testing.assert_frame_equal(pd.concat(chunks, ignore_index=True), whole)
     assert list(whole.columns[-len(CAMPAIGN_COLUMNS) :]) == list(CAMPAIGN_COLUMNS)
-    empty = list(store.sample_chunks(SampleFilter.of(labellers=["nobody"])))
+    empty = list(sample_chunks(store, SampleFilter.of(labellers=["nobody"])))
     assert len(empty) == 1 and empty[0].empty and empty[0].dtypes.equals(whole.dtypes)
 
 
@@ -317,7 +314,7 @@ def other(tmp_path):
 
 
 _KEY = ["campaign_key", "acquisition_id", "row", "col"]
-_COMPARED = [c for c in store_module.INSERT_COLUMNS if c != "campaign_id"] + list(CAMPAIGN_COLUMNS)
+_COMPARED = [c for c in INSERT_COLUMNS if c != "campaign_id"] + list(CAMPAIGN_COLUMNS)
 
 
 def _same_samples(a: pd.DataFrame, b: pd.DataFrame) -> None:
@@ -336,7 +333,7 @@ def test_export_import_round_trip_and_second_import_adds_nothing(other: Store, s
     snow, water = _two_labels(other)
     other.skip(snow, make_acquisition("S0", datetime(2024, 1, 2, tzinfo=UTC)))
     other.open_campaign(make_spec(label=1.0, name="snow", notes="from the field", max_cloud=40.0))
-    exported = export.to_parquet_bytes(other.sample_chunks(chunk_rows=10), other.campaigns())
+    exported = export.to_parquet_bytes(sample_chunks(other, chunk_rows=10), other.campaigns())
 
     report = merge(store, exported)
 
@@ -402,7 +399,7 @@ def test_import_into_a_skipped_acquisition_saves_it(other: Store, store: Store) 
 
 def test_import_of_a_csv_export_read_back(other: Store, store: Store) -> None:
     _two_labels(other)
-    back = export.read_csv_export(export.to_csv_bytes(other.samples()))
+    back = read_csv_export(export.to_csv_bytes(other.samples()))
     assert merge(store, back).added == 33
     _same_samples(store.samples(), other.samples())
 
@@ -475,7 +472,7 @@ def test_fast_and_plain_readers_agree(store: Store, monkeypatch) -> None:
     assert newest.column("id").to_pylist() == sorted(frame["id"], reverse=True)
     monkeypatch.setattr(batches, "USE_ADBC", False)
     assert batches.fast_route(store._db) is None
-    pd.testing.assert_frame_equal(pd.concat(list(store.sample_chunks(where)), ignore_index=True), frame)
+    pd.testing.assert_frame_equal(pd.concat(list(sample_chunks(store, where)), ignore_index=True), frame)
 
 
 def test_a_failing_reader_helper_is_a_store_error(sqlite_store: Store, monkeypatch) -> None:

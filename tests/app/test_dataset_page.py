@@ -66,6 +66,7 @@ def test_labeller_filter_preview_and_downloads(page: AppTest, tmp_path: Path) ->
         "Download Parquet",
         "Download GeoJSON",
         "Download ML-ready Parquet",
+        "Download reviews CSV",
     }
     assert not any(b.proto.disabled for b in downloads.values())
 

@@ -1,7 +1,7 @@
 """Spectral tables, a toy atmosphere and the seasonal logic of the offline demo source.
 
 Everything here is a plain function of latitude, altitude, day of year and per-pixel
-parameters; ``labeller.sources.demo`` supplies those from its noise fields.
+parameters; the other modules of ``labeller.sources.demo`` supply those from its noise fields.
 
 Surface reflectance endmembers (13 bands, ``L1C.band_names`` order) are *approximate
 typical values after* published library spectra, read off at the band centres and
