@@ -37,7 +37,7 @@ import sqlalchemy as sa  # noqa: E402
 from labeller.aoi import AreaOfInterest  # noqa: E402
 from labeller.bands import ALL_BAND_NAMES  # noqa: E402
 from labeller.campaign import CampaignSpec  # noqa: E402
-from labeller.sources.base import Acquisition, Scene  # noqa: E402
+from labeller.scenes import Acquisition, Scene  # noqa: E402
 from labeller.store import Store  # noqa: E402
 
 PG_ADMIN_URL = os.environ.get("LABELLER_TEST_PG_URL", "postgresql://postgres@127.0.0.1:5432/test")

@@ -19,8 +19,9 @@ from labeller.errors import ReviewConflictError
 from labeller.png import Png
 from labeller.prefetch import SceneLoader
 from labeller.scene_cache import SceneCache
+from labeller.scenes import Acquisition, Progress, Scene
 from labeller.selection import Pixel, Selection, click_to_pixel, is_valid, toggle, valid_only
-from labeller.sources.base import Acquisition, ImageSource, Progress, Scene
+from labeller.sources.base import ImageSource
 from labeller.sources.registry import SOURCES
 from labeller.store import CampaignRecord, Review, Store
 from labeller.timeseries import IndexSeries

@@ -24,7 +24,8 @@ from concurrent.futures import Future, ThreadPoolExecutor
 from labeller import clouds
 from labeller.aoi import AreaOfInterest
 from labeller.scene_cache import SceneCache, scene_key
-from labeller.sources.base import Acquisition, ImageSource, Scene
+from labeller.scenes import Acquisition, Scene
+from labeller.sources.base import ImageSource
 
 log = logging.getLogger(__name__)
 _POOL = ThreadPoolExecutor(max_workers=4, thread_name_prefix="prefetch")

@@ -7,8 +7,8 @@ from collections.abc import Iterable
 import numpy as np
 
 from labeller.png import Png, StripEncoder
+from labeller.scenes import Scene
 from labeller.selection import Pixel
-from labeller.sources.base import Scene
 from labeller.views import DEFAULT_VIEW, VIEWS, Display, to_rgb
 
 TARGET_SIDE_PX = 512

@@ -21,7 +21,7 @@ from pathlib import Path
 import numpy as np
 
 from labeller.aoi import AreaOfInterest
-from labeller.sources.base import Acquisition, Scene
+from labeller.scenes import Acquisition, Scene
 
 log = logging.getLogger(__name__)
 DEFAULT_LIMIT_MB = 500

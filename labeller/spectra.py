@@ -11,8 +11,8 @@ import pandas as pd
 
 from labeller.aoi import AreaOfInterest
 from labeller.bands import BAND_BY_NAME
+from labeller.scenes import Scene
 from labeller.selection import Pixel, is_valid
-from labeller.sources.base import Scene
 
 CHART_BANDS_LEAVE_OUT = ("B10",)
 """B10 (cirrus, 1375 nm) sees the upper atmosphere, not the ground: left out of the charts."""

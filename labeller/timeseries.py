@@ -15,8 +15,8 @@ from concurrent.futures import ThreadPoolExecutor
 import numpy as np
 
 from labeller.prefetch import SceneLoader
+from labeller.scenes import Acquisition, Scene
 from labeller.selection import Pixel
-from labeller.sources.base import Acquisition, Scene
 from labeller.views import View, normalised_difference
 
 log = logging.getLogger(__name__)

@@ -6,7 +6,8 @@ Pages only ever call the functions here. A new source is one entry in the table
 
 from __future__ import annotations
 
-from labeller.sources.base import Acquisition, ConnectionResult, ImageSource, Progress, Scene
+from labeller.scenes import Acquisition, Progress, Scene
+from labeller.sources.base import ConnectionResult, ImageSource
 from labeller.sources.registry import (
     SOURCES,
     SourceRequest,

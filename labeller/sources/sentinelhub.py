@@ -63,7 +63,8 @@ from labeller.aoi import AreaOfInterest
 from labeller.bands import COLLECTIONS, L1C, L2A, Collection, offset_removed
 from labeller.credentials import Credentials, how_to_configure
 from labeller.errors import NoAcquisitionsError, SourceError
-from labeller.sources.base import Acquisition, ConnectionResult, Progress, Scene, StatusCallback
+from labeller.scenes import Acquisition, Progress, Scene
+from labeller.sources.base import ConnectionResult, StatusCallback
 
 log = logging.getLogger(__name__)
 

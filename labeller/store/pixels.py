@@ -12,7 +12,7 @@ from labeller.aoi import AreaOfInterest
 from labeller.bands import BAND_BY_NAME
 from labeller.clouds import CloudLayer
 from labeller.errors import InvalidInputError, StoreError
-from labeller.sources.base import Scene
+from labeller.scenes import Scene
 from labeller.store.records import Review
 from labeller.store.schema import BAND_COLUMNS
 

@@ -16,7 +16,7 @@ from labeller.campaign import CampaignSpec
 from labeller.cloud_guard import SKIP_REASONS
 from labeller.errors import InvalidInputError
 from labeller.identity import clean_labeller
-from labeller.sources.base import Acquisition, Scene
+from labeller.scenes import Acquisition, Scene
 from labeller.store import batches, queries, writing
 from labeller.store.engine import Database, sqlite_url
 from labeller.store.frames import arrow_to_frame

@@ -20,7 +20,7 @@ from labeller.aoi import AreaOfInterest
 from labeller.campaign import CampaignSpec
 from labeller.errors import InvalidInputError, ReviewConflictError, StoreError
 from labeller.identity import identity_key
-from labeller.sources.base import Acquisition
+from labeller.scenes import Acquisition
 from labeller.store.bulk_insert import insert_samples
 from labeller.store.records import ANY_REVIEW, ImportReport, Review
 from labeller.store.schema import SAVED, SKIPPED, campaigns_table, drafts_table, reviews_table, samples_table

@@ -13,7 +13,7 @@ import pytest
 
 from labeller.aoi import AreaOfInterest
 from labeller.errors import SourceError
-from labeller.sources.base import Acquisition
+from labeller.scenes import Acquisition
 from labeller.sources.sentinelhub import (
     AccessDeniedError,
     BadRequestError,

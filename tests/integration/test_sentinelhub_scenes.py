@@ -15,7 +15,7 @@ from labeller.bands import L1C, L2A
 from labeller.campaign import CampaignSpec
 from labeller.labelling import LabellingSession
 from labeller.scene_cache import SceneCache
-from labeller.sources.base import Acquisition
+from labeller.scenes import Acquisition
 from labeller.sources.demo import DemoSource
 from labeller.sources.sentinelhub import outputs_of
 from labeller.store import Store

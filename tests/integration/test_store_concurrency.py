@@ -20,7 +20,7 @@ import sqlalchemy as sa
 
 from labeller.bands import ALL_BAND_NAMES
 from labeller.errors import ReviewConflictError
-from labeller.sources.base import Acquisition, Scene
+from labeller.scenes import Acquisition, Scene
 from labeller.store import Store
 from tests.unit.store_builders import AOI, make_spec
 

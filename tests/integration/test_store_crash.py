@@ -17,7 +17,7 @@ import numpy as np
 import sqlalchemy as sa
 
 from labeller.bands import ALL_BAND_NAMES
-from labeller.sources.base import Acquisition, Scene
+from labeller.scenes import Acquisition, Scene
 from labeller.store import Store
 from tests.unit.store_builders import AOI, make_spec
 

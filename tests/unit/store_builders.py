@@ -11,7 +11,7 @@ import sqlalchemy as sa
 from labeller.aoi import AreaOfInterest
 from labeller.bands import ALL_BAND_NAMES
 from labeller.campaign import CampaignSpec
-from labeller.sources.base import Acquisition, Scene
+from labeller.scenes import Acquisition, Scene
 from tests.unit import pg
 
 AOI = AreaOfInterest(10.0, 45.0, 10.006, 45.004)  # 48 × 54 pixels

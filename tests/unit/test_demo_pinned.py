@@ -15,7 +15,7 @@ import numpy as np
 import pytest
 
 from labeller.aoi import AreaOfInterest
-from labeller.sources.base import Acquisition
+from labeller.scenes import Acquisition
 from labeller.sources.demo import DemoSource
 
 SRC = DemoSource()

@@ -20,7 +20,7 @@ from hypothesis import strategies as st
 from labeller.aoi import MAX_SIDE_PX, AreaOfInterest
 from labeller.bands import L1C
 from labeller.errors import NoAcquisitionsError, SourceError
-from labeller.sources.base import Acquisition, Scene
+from labeller.scenes import Acquisition, Scene
 from labeller.sources.demo import DemoSource, LandCover
 from labeller.sources.demo.cells import EPOCH
 from labeller.sources.demo.land import land

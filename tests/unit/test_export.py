@@ -14,7 +14,7 @@ from labeller import export
 from labeller.aoi import AreaOfInterest
 from labeller.bands import ALL_BAND_NAMES, L2A
 from labeller.campaign import CampaignSpec
-from labeller.sources.base import Acquisition, Scene
+from labeller.scenes import Acquisition, Scene
 from labeller.store import Store
 
 AOI = AreaOfInterest(10.0, 45.0, 10.006, 45.004)

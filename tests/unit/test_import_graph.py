@@ -129,3 +129,21 @@ def test_the_store_knows_no_file_format_and_the_exports_no_store() -> None:
     assert not {unit(d) for d in GRAPH["labeller.export"] | GRAPH["labeller.importing"]} & {"labeller.store"}
     sources = "\n".join(p.read_text() for n, p in MODULES.items() if unit(n) == "labeller.store")
     assert "parquet" not in sources.lower()
+
+
+def test_the_core_works_on_the_domain_types_not_on_the_adapters() -> None:
+    """Store, rendering, cache, exports and charts take ``labeller.scenes``; only the loop and
+    prefetch see a source, and then only through its protocol (``labeller.sources.base``)."""
+    core = (
+        "labeller.store",
+        "labeller.render",
+        "labeller.scene_cache",
+        "labeller.export",
+        "labeller.spectra",
+    )
+    for name, deps in GRAPH.items():
+        if unit(name) in core or name in core:
+            assert not {d for d in deps if d.startswith("labeller.sources")}, name
+    for name in ("labeller.prefetch", "labeller.labelling", "labeller.timeseries"):
+        adapters = {d for d in GRAPH[name] if d.startswith("labeller.sources")}
+        assert adapters <= {"labeller.sources", "labeller.sources.base", "labeller.sources.registry"}, name

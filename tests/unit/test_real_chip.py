@@ -16,7 +16,7 @@ from labeller import export
 from labeller.aoi import AreaOfInterest
 from labeller.bands import L1C
 from labeller.campaign import CampaignSpec
-from labeller.sources.base import Acquisition, Scene
+from labeller.scenes import Acquisition, Scene
 from tests.conftest import SHARED_DATA
 from tests.data.cut_real_chip import cut
 

@@ -5,8 +5,8 @@ import pytest
 
 from labeller import render
 from labeller.bands import L1C
+from labeller.scenes import Acquisition, Scene
 from labeller.selection import as_mask, click_to_pixel, toggle, valid_only
-from labeller.sources.base import Acquisition, Scene
 
 
 def make_scene(rows=20, cols=30, seed=0, invalid=()):

@@ -16,7 +16,7 @@ import numpy as np
 
 from labeller.aoi import MAX_SIDE_PX, PIXEL_SIZE_M, AreaOfInterest, utm_epsg
 from labeller.errors import SourceError
-from labeller.sources.base import Acquisition
+from labeller.scenes import Acquisition
 from labeller.sources.demo.noise import F_JITTER, F_SWATH, M_PER_DEG_LAT, M_PER_DEG_LON, seed_hash, unit
 from labeller.sources.demo.sun import OVERPASS_HOUR
 

@@ -8,7 +8,7 @@ import numpy as np
 
 from labeller.aoi import AreaOfInterest
 from labeller.errors import NoAcquisitionsError
-from labeller.sources.base import Acquisition, Progress
+from labeller.scenes import Acquisition, Progress
 from labeller.sources.demo.cells import (
     CADENCE_DAYS,
     CELL_SAMPLES,

@@ -8,7 +8,8 @@ import numpy as np
 
 from labeller.aoi import AreaOfInterest
 from labeller.bands import L1C
-from labeller.sources.base import Acquisition, LocalSource, Progress, Scene
+from labeller.scenes import Acquisition, Progress, Scene
+from labeller.sources.base import LocalSource
 from labeller.sources.demo.cells import aoi_centre, cadence_index
 from labeller.sources.demo.land import land
 from labeller.sources.demo.listing import list_acquisitions

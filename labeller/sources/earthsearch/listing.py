@@ -12,7 +12,7 @@ from pystac_client.stac_api_io import StacApiIO
 from urllib3 import Retry
 
 from labeller.aoi import AreaOfInterest
-from labeller.sources.base import Acquisition, Progress
+from labeller.scenes import Acquisition, Progress
 from labeller.sources.earthsearch.errors import EarthSearchError, search_error
 from labeller.sources.earthsearch.items import ItemInfo
 

@@ -12,8 +12,9 @@ import numpy as np
 from labeller.aoi import AreaOfInterest
 from labeller.bands import L2A
 from labeller.errors import NoAcquisitionsError
+from labeller.scenes import Acquisition, Progress, Scene
 from labeller.settings import stac_url
-from labeller.sources.base import Acquisition, ConnectionResult, Progress, Scene, StatusCallback
+from labeller.sources.base import ConnectionResult, StatusCallback
 from labeller.sources.earthsearch.errors import EarthSearchError, SearchRejectedError
 from labeller.sources.earthsearch.items import ItemInfo, parse_item
 from labeller.sources.earthsearch.listing import SEPARATOR, merge_by_day, search_items, stac_client
