@@ -36,11 +36,7 @@ PIXELS = [(3, 4), (30, 40), (70, 60)]
 
 @pytest.fixture
 def fake_es(tmp_path_factory):
-    sample = s2_cogs.find_sample()
-    if sample is None:
-        pytest.skip(
-            f"real Sentinel-2 sample {s2_cogs.SAMPLE_NAME} not found in shared/data beside this checkout"
-        )
+    sample = s2_cogs.sample_or_standin(tmp_path_factory.getbasetemp())
     with FakeEarthSearch(tmp_path_factory.mktemp("cogs"), sample) as fake:
         yield fake
 

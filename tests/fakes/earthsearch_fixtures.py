@@ -22,13 +22,10 @@ FAST = {"timeout": 2.0, "retries": 2, "backoff": 0.05, "gdal_options": {"GDAL_HT
 
 @pytest.fixture(scope="session")
 def es_cogs(tmp_path_factory) -> tuple[Path, Path]:
-    """(COG folder, real sample); skips, saying why, without the real sample."""
-    sample = s2_cogs.find_sample()
-    if sample is None:
-        pytest.skip(
-            f"real Sentinel-2 sample {s2_cogs.SAMPLE_NAME} not found in shared/data beside this checkout"
-        )
-    return tmp_path_factory.mktemp("earth-search-cogs"), sample
+    """(COG folder, the real sample or, without it, the demo's stand-in)."""
+    return tmp_path_factory.mktemp("earth-search-cogs"), s2_cogs.sample_or_standin(
+        tmp_path_factory.getbasetemp()
+    )
 
 
 @pytest.fixture

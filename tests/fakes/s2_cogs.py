@@ -62,6 +62,44 @@ def find_sample(start: Path | None = None) -> Path | None:
     return None
 
 
+STANDIN_DATES = ("2024-06-04", "2024-07-19", "2024-08-08", "2024-08-13", "2024-09-17")
+"""Demo dates standing in for the real five when the sample is absent: clear, broken cloud,
+overcast, clear, clear (the real sample's pattern)."""
+
+
+def sample_or_standin(folder: Path) -> Path:
+    """The real sample, or (in a clone without ``shared/``) a stand-in written to ``folder``:
+    the demo source's Level-1C scenes of the sample's area on five demo dates, stored under the
+    real sample's keys and timestamps. The fake's files and every expected value are made from
+    whichever is used, so the tests of reading, offsets and requests run in every clone."""
+    sample = find_sample()
+    if sample is not None:
+        return sample
+    from labeller.sources.demo import DemoSource
+
+    path = folder / "standin_" / SAMPLE_NAME
+    if path.is_file():
+        return path
+    demo, aoi = DemoSource(), AreaOfInterest(*SAMPLE_BBOX)
+    first, last = (
+        datetime.fromisoformat(STANDIN_DATES[0]).date(),
+        datetime.fromisoformat(STANDIN_DATES[-1]).date(),
+    )
+    by_day = {a.time.date().isoformat(): a for a in demo.acquisitions(aoi, first, last)}
+    scenes = [demo.scene(aoi, by_day[day]) for day in STANDIN_DATES]
+    path.parent.mkdir(parents=True, exist_ok=True)
+    np.savez(
+        path,
+        bands=np.stack([np.where(s.valid[..., None], s.bands, 0) for s in scenes]).astype(np.float32),
+        band_names=np.array(scenes[0].band_names),
+        timestamps=np.array(
+            ["2015-07-11T10:00:08", "2015-07-31T10:00:09", "2015-08-20T10:07:28", "2015-08-30T10:05:47",
+             "2015-09-09T10:00:17"]
+        ),
+    )  # fmt: skip
+    return path
+
+
 @dataclass(frozen=True)
 class FakeItem:
     """One item: its id, time, tile and where its files are (relative to the COG root)."""
