@@ -159,8 +159,16 @@ class LabellingSession:
         return self.loader.get(acquisition or self.current)
 
     def _prefetch(self) -> None:
-        if self.prefetching:
-            self.loader.prefetch(self.acquisitions[self.index + 1 : self.index + 1 + PREFETCH_AHEAD])
+        """Fetch the next images in the background once the current one is there, so they
+        never compete with the image the user is waiting for."""
+        if not self.prefetching or self.finished:
+            return
+        ahead = self.acquisitions[self.index + 1 : self.index + 1 + PREFETCH_AHEAD]
+        current = self.loader.start(self.current)  # None: held already, or its fetch failed
+        if current is None:
+            self.loader.prefetch(ahead)
+        else:
+            current.future.add_done_callback(lambda _: self.loader.prefetch(ahead))
 
     def _picture(self, display: Display) -> render.OutlinedPicture:
         """The current scene's enlarged view (pixels outside the typed box dimmed), built once

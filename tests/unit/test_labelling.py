@@ -1,5 +1,7 @@
 """The labelling loop over the real demo source and a real SQLite file."""
 
+import threading
+import time
 from datetime import date
 
 import numpy as np
@@ -256,3 +258,36 @@ def test_each_session_resumes_its_own_unsaved_selection(store, spec):
     assert LabellingSession.start(store, DemoSource(), spec, draft_token="alice-token").selection == set(
         a_pixels
     )
+
+
+class GatedDemo(DemoSource):
+    """The demo, holding back the first image it is asked for until the test opens the gate."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.gate = threading.Event()
+        self.asked: list[str] = []
+
+    def scene(self, aoi, acquisition):
+        self.asked.append(acquisition.id)
+        if len(self.asked) == 1:
+            assert self.gate.wait(10), "the test never opened the gate"
+        return super().scene(aoi, acquisition)
+
+
+def test_the_next_images_are_fetched_only_once_the_current_one_is_there(store, spec):
+    source = GatedDemo()
+    session = LabellingSession.start(store, source, spec)
+    first, ahead = session.current.id, [a.id for a in session.acquisitions[1:3]]
+    deadline = time.monotonic() + 10
+    while not source.asked:
+        assert time.monotonic() < deadline
+        time.sleep(0.01)
+    time.sleep(0.2)  # room for a wrongly started prefetch to show up
+    assert source.asked == [first]  # nothing competes with the image the user waits for
+    source.gate.set()
+    assert session.scene().acquisition.id == first
+    while len(source.asked) < 3:
+        assert time.monotonic() < deadline, source.asked
+        time.sleep(0.01)
+    assert source.asked[0] == first and sorted(source.asked[1:]) == sorted(ahead)
