@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import logging
 import threading
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import numpy as np
 
@@ -183,6 +183,4 @@ def attach(scene):
         extra[ERROR] = np.array(
             f"No cloud flags for this image: {error}. Judge clouds by eye; nothing is lost."
         )
-    from dataclasses import replace
-
     return replace(scene, extra=extra)

@@ -138,13 +138,7 @@ class SceneLoader:
             raise failure
         if pending is not None:
             return pending.future.result()
-        key = scene_key(self.source.cache_id, self.aoi, acquisition) if self.cache else None
-        scene = self.cache.get(key) if key else None
-        if scene is None:
-            scene = self.source.scene(self.aoi, acquisition)
-            if key:
-                self.cache.put(key, scene)
-        return scene
+        return self._obtain(acquisition)
 
     def is_ready(self, acquisition: Acquisition) -> bool:
         with self._lock:
@@ -170,13 +164,19 @@ class SceneLoader:
         else:
             fetch.future.set_result(scene)
 
+    def _obtain(self, acquisition: Acquisition) -> Scene:
+        """The scene from the disk cache or the source, with its cloud layer; a fetched scene
+        (or a cached one that lacked the layer) goes into the cache complete."""
+        key = scene_key(self.source.cache_id, self.aoi, acquisition) if self.cache else None
+        cached = self.cache.get(key) if key else None
+        scene = clouds.attach(cached or self.source.scene(self.aoi, acquisition))
+        if key and scene is not cached:
+            self.cache.put(key, scene)
+        return scene
+
     def _load(self, acquisition: Acquisition) -> Scene:
         try:
-            key = scene_key(self.source.cache_id, self.aoi, acquisition) if self.cache else None
-            cached = self.cache.get(key) if key else None
-            scene = clouds.attach(cached or self.source.scene(self.aoi, acquisition))
-            if key and scene is not cached:
-                self.cache.put(key, scene)
+            scene = self._obtain(acquisition)
             self._remember(acquisition.id, scene)
             return scene
         except Exception as error:

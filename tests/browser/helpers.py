@@ -8,8 +8,12 @@ that is both faster and stricter than waiting for the app to go idle.
 from __future__ import annotations
 
 import re
+from pathlib import Path
 
+import pandas as pd
 from playwright.sync_api import Frame, FrameLocator, Locator, Page, expect
+
+from labeller.store import Store
 
 IMAGE_IFRAME = 'iframe[title="streamlit_image_coordinates.streamlit_image_coordinates"]'
 MAP_IFRAME = 'iframe[title="streamlit_folium.st_folium"]'
@@ -136,6 +140,22 @@ def click_image_pixel(page: Page, row: int, col: int, rows: int, cols: int) -> N
     x = box["x"] + (col + 0.5) * box["width"] / cols
     y = box["y"] + (row + 0.5) * box["height"] / rows
     page.mouse.click(x, y)
+
+
+def select_pixels(page: Page, pixels: list[tuple[int, int]], rows: int, cols: int, already: int = 0) -> None:
+    """Click each (row, col) once, waiting after each for the count to reach ``already`` + k."""
+    for i, (row, col) in enumerate(pixels, start=already + 1):
+        click_image_pixel(page, row, col, rows, cols)
+        expect_text(page, selected(i))
+
+
+def saved_samples(data_dir: Path) -> pd.DataFrame:
+    """Every sample in the app's SQLite store in ``data_dir``, read behind the app's back."""
+    store = Store(Store.sqlite_url(data_dir))
+    try:
+        return store.samples()
+    finally:
+        store.close()
 
 
 # --- the map (st_folium) -------------------------------------------------------------------------

@@ -13,15 +13,15 @@ import pytest
 
 from labeller.aoi import AreaOfInterest
 from labeller.bands import L2A
-from labeller.store import Store
 from tests.browser.conftest import AppServer, _skip_or_fail, missing_requirements
 from tests.browser.helpers import (
     click_button,
-    click_image_pixel,
     expect_no_exception,
     expect_text,
     fill_number,
     open_app,
+    saved_samples,
+    select_pixels,
     selected,
 )
 from tests.browser.test_sentinelhub_source import BBOX_LABELS, choose_option, fill_date
@@ -73,19 +73,13 @@ def test_label_real_pixels_through_earth_search(app, page, fake_es):
     expect_text(page, "0 of 5 reviewed")
     expect_text(page, "2015-07-11")
 
-    for i, (row, col) in enumerate(PIXELS, start=1):
-        click_image_pixel(page, row, col, rows, cols)
-        expect_text(page, selected(i))
+    select_pixels(page, PIXELS, rows, cols)
     click_button(page, "Save & next")
     expect_text(page, "1 of 5 reviewed, 3 pixels saved")
     expect_text(page, "2015-07-31")
     expect_no_exception(page)
 
-    store = Store(Store.sqlite_url(app.data_dir))
-    try:
-        samples = store.samples().sort_values(["row", "col"])
-    finally:
-        store.close()
+    samples = saved_samples(app.data_dir).sort_values(["row", "col"])
     assert list(zip(samples["row"], samples["col"], strict=True)) == PIXELS
     items = sorted(
         (i for i in fake_es.items if i.time.date().isoformat() == "2015-07-11"), key=lambda i: i.id

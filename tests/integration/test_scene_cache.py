@@ -132,3 +132,15 @@ def test_concurrent_puts_and_eviction_never_raise(tmp_path, acquisitions):
         t.join(60)
     assert errors == []
     assert caches[0].size_bytes() <= caches[0].limit_bytes + 4 * scene.bands.nbytes * 1.1
+
+
+def test_a_scene_fetched_for_the_time_series_is_cached_with_its_cloud_layer(tmp_path, acquisitions):
+    """The series' quiet fetch stores the same complete scene as a prefetch, so stepping to
+    that date later neither runs the cloud detector again nor asks the source."""
+    source = CountingSource()
+    cache = SceneCache(tmp_path)
+    quiet = SceneLoader(source, AOI, cache).fetch_quietly(acquisitions[0])
+    stored = cache.get(scene_key(source.cache_id, AOI, acquisitions[0]))
+    assert np.array_equal(stored.extra["cloud_probability"], quiet.extra["cloud_probability"])
+    later = SceneLoader(source, AOI, cache).get(acquisitions[0])
+    assert later.extra["cloud_probability"] is not None and source.calls == [acquisitions[0].id]
