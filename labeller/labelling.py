@@ -350,6 +350,18 @@ class LabellingSession:
         if self.index > 0:
             self.go(self.index - 1)
 
+    def jump_to(self, index: object) -> bool:
+        """Open the acquisition the user picked from a list of dates. Anything but another
+        valid position is ignored (False): a date list reports its value again on later
+        reruns, and reopening the image shown would replace the user's unsaved selection
+        with what is stored there."""
+        if isinstance(index, bool) or not isinstance(index, int):
+            return False
+        if not 0 <= index < len(self.acquisitions) or index == self.index:
+            return False
+        self.go(index)
+        return True
+
     def go(self, index: int) -> None:
         """Open acquisition ``index``, with the reviews as stored now (also other sessions').
         A saved one shows its saved pixels (without touching the draft: viewing is not

@@ -197,7 +197,6 @@ def draw_series(labelling: LabellingSession, rows: list[dict]) -> None:
     }  # fmt: skip
     event = st.vega_lite_chart(spec=spec, width="stretch", on_select="rerun", key=SERIES_CHART_KEY)
     picked = (event or {}).get("selection", {}).get("pick") or []
-    if picked and "i" in picked[0] and int(picked[0]["i"]) != labelling.index:
-        labelling.go(int(picked[0]["i"]))
+    if picked and "i" in picked[0] and labelling.jump_to(int(picked[0]["i"])):
         st.session_state.pop(SERIES_CHART_KEY, None)
         st.rerun(scope="app")

@@ -354,7 +354,7 @@ def act(action: str, shown_index: int) -> None:
 
 @ui.callback
 def on_jump() -> None:
-    session().go(st.session_state["jump"])
+    session().jump_to(st.session_state["jump"])
 
 
 @ui.callback

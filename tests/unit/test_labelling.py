@@ -218,6 +218,24 @@ def test_two_sessions_on_one_campaign_never_overwrite_each_other_silently(store,
     assert bob.progress().reviewed == 1
 
 
+def test_a_date_list_reporting_the_image_shown_keeps_the_unsaved_selection(store, spec):
+    """The page's date list reports its value again on later reruns (as the option's label,
+    which changes as reviews and cloud figures come in). Seen in CI: Bob saved the image
+    Alice was on, the list re-reported it, and Alice's two selected pixels became Bob's one,
+    saved under her name on her next press. A jump to the image shown changes nothing."""
+    alice, bob = start(store, spec), start(store, spec)
+    a_picks, b_pick = valid_pixels(alice, 2), valid_pixels(bob, 1, offset=5)[0]
+    for pixel in a_picks:
+        alice.toggle(pixel)
+    bob.toggle(b_pick)
+    bob.save_and_next()
+    assert not alice.jump_to(alice.index) and not alice.jump_to("1. 2026-10-02 · —")
+    assert not alice.jump_to(len(alice.acquisitions)) and not alice.jump_to(True)
+    assert alice.index == 0 and alice.selection == frozenset(a_picks)
+    assert alice.jump_to(1) and alice.index == 1 and alice.selection == frozenset(a_picks)
+    assert alice.jump_to(0) and alice.selection == frozenset({b_pick})  # a real jump shows the saved image
+
+
 def test_resaving_my_own_review_is_not_a_conflict(store, spec):
     session = start(store, spec)
     session.toggle(valid_pixels(session, 1)[0])
