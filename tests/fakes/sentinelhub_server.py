@@ -539,7 +539,7 @@ def output_layers(identifier: str, collection: str, layers: dict[str, np.ndarray
     - the name of a band or meta band of the collection (``B04``, ``dataMask``,
       ``sunZenithAngles``, ``sunAzimuthAngles``, ``SCL`` for Level-2A): that layer alone,
       (rows, cols);
-    - the name of a band or meta band the collection lacks (``B10`` or ``SCL`` of Level-2A /
+    - the name of a band or meta band the collection lacks (``B10`` for Level-2A, ``SCL`` for
       Level-1C): HTTP 400, as Sentinel Hub refuses an unknown band;
     - any other name (``bands``, ``default``): every band of the collection in
       ``Collection.band_names`` order (sentinelhub-py's ``DataCollection.bands`` order, which
