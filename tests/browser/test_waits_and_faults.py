@@ -10,13 +10,14 @@ server log never says ``missing ScriptRunContext`` (no Streamlit call from a wor
 from __future__ import annotations
 
 import re
-from datetime import date, timedelta
+from datetime import UTC, date, timedelta
 
 import pytest
 from playwright.sync_api import Locator, Page, expect
+from sentinelhub.time_utils import parse_time_interval
 
 from labeller.aoi import AreaOfInterest
-from labeller.sources.sentinelhub import day_range, merge_features
+from labeller.sources.sentinelhub import merge_features
 from tests.browser.conftest import NOT_LOOPBACK, AppServer, _skip_or_fail, missing_requirements, offline
 from tests.browser.helpers import (
     button_named,
@@ -74,7 +75,8 @@ def page(browser):
 def days_listed(fake: FakeSentinelHub) -> list[str]:
     """The dates the Label page's default campaign (default box, last 60 days) will list."""
     start, end = date.today() - timedelta(days=60), date.today()
-    features = fake.features("sentinel-2-l1c", DEFAULT_BBOX, day_range(start)[0], day_range(end)[1])
+    first, last = (t.replace(tzinfo=UTC) for t in parse_time_interval((start, end)))  # as the app asks
+    features = fake.features("sentinel-2-l1c", DEFAULT_BBOX, first, last)
     return [f"{a.time:%Y-%m-%d}" for a in merge_features(features)]
 
 

@@ -7,7 +7,7 @@ Multi-threaded, loopback, random port (or ``--port``). It follows the contract o
   every other date as two tiles a few seconds apart (so same-day merging is exercised);
   process answers ``DemoSource`` scenes for the requested UTM grid
   (``tests.fakes.grid.aoi_on_grid``) and the acquisition in the time range (SCL made from the
-  demo's ground truth);
+  demo's ground truth, ``DemoSource.ground_truth``);
 - the **real scene** (``shared/data/s2_l1c_slovenia_2015.npz``, when present) for Level-1C
   requests over it: its 5 dates in the catalog, and each requested 10 m pixel filled from the
   real pixel holding its centre (``dataMask`` 0 outside the real extent).
@@ -15,6 +15,14 @@ Multi-threaded, loopback, random port (or ``--port``). It follows the contract o
 Endpoints: ``POST /auth/realms/{main,CDSE}/protocol/openid-connect/token``,
 ``POST /api/v1/catalog/1.0.0/search``, ``POST /api/v1/process``; for a test driving a fake in
 another process: ``GET /_fake/counts``, ``POST /_fake/reset``, ``POST /_fake/faults``.
+
+A process request is answered from what its JSON declares: the collection
+(``input.data[0].type``), the grid (``input.bounds``, ``output.width/height``), the day
+(``dataFilter.timeRange``) and one TIFF per ``output.responses[].identifier``, each filled by
+its name (``output_layers``: a band or meta band alone, any other name every band of the
+collection in order). The evalscript must be there but is not read: the fake does not run or
+parse JavaScript, so it cannot check that the script declares those outputs (the app's tests
+check that on the script sentinelhub-py generates).
 
 Faults are queued per kind (``token``, ``catalog``, ``process``); each request of that kind
 takes the next one: an error status with a body, ``Retry-After``, a delay (beyond the client's
@@ -54,7 +62,7 @@ import numpy as np
 import tifffile
 
 from labeller.aoi import AreaOfInterest
-from labeller.bands import L1C, L2A
+from labeller.bands import ALL_BAND_NAMES, COLLECTIONS, L1C, L2A
 from labeller.errors import LabellerError
 from labeller.sources.demo import DemoSource, LandCover
 from tests.fakes.grid import aoi_on_grid
@@ -67,9 +75,10 @@ TOKEN_PATHS = {
 CATALOG_PATH = "/api/v1/catalog/1.0.0/search"
 PROCESS_PATH = "/api/v1/process"
 KINDS = ("token", "catalog", "process")
-OUTPUT_RE = re.compile(r'\{\s*id:\s*"(\w+)",\s*bands:\s*(\d+),\s*sampleType:\s*"(\w+)"\s*\}')
-RETURN_RE = re.compile(r"(\w+):\s*\[([^\]]*)\]")
-DTYPES = {"FLOAT32": np.float32, "UINT16": np.uint16, "UINT8": np.uint8, "AUTO": np.uint8}
+META_BANDS = ("dataMask", "sunZenithAngles", "sunAzimuthAngles", "SCL")
+"""Meta bands the fake serves, each as an output of its own (``SCL``: Level-2A only)."""
+UINT8_LAYERS = ("dataMask", "SCL")
+"""Layers answered as UINT8; every other layer (bands as reflectance, angles) as FLOAT32."""
 FILTER_RE = re.compile(r"^\s*eo:cloud_cover\s*(<=|<|>=|>|=)\s*(-?[\d.]+)\s*$")
 COMPARE = {
     "<": np.less,
@@ -434,18 +443,12 @@ class FakeSentinelHub:
     # --- process ----------------------------------------------------------------------------
 
     def process(self, body: dict[str, Any]) -> tuple[bytes, str]:
-        """The answer body and its content type."""
+        """The answer body and its content type: one TIFF per output the request declares
+        (``output.responses``), in a tar when there are several. The evalscript is not read:
+        what an output holds follows from its identifier (``output_layers``)."""
         request = _ProcessRequest.parse(body)
         layers = self._layers(request)
-        arrays = {}
-        for oid, names, kind in request.outputs:
-            missing = [n for n in names if n not in layers]
-            if missing:
-                raise FakeError(
-                    400, f"Unknown band {missing[0]} for {request.collection}", "RENDERER_EXCEPTION"
-                )
-            stack = np.stack([layers[n] for n in names], axis=-1)
-            arrays[oid] = (stack[..., 0] if stack.shape[-1] == 1 else stack).astype(DTYPES[kind])
+        arrays = {rid: output_layers(rid, request.collection, layers) for rid in request.responses}
         if len(request.responses) == 1:
             return _tiff(arrays[request.responses[0]]), "image/tiff"
         return _tar({f"{rid}.tif": _tiff(arrays[rid]) for rid in request.responses}), "application/x-tar"
@@ -493,8 +496,8 @@ class _ProcessRequest:
     aoi: AreaOfInterest
     collection: str
     time_range: tuple[datetime, datetime]
-    outputs: list[tuple[str, list[str], str]]
     responses: list[str]
+    """The identifiers of the outputs asked for (``output.responses``), in order."""
 
     @classmethod
     def parse(cls, body: dict[str, Any]) -> _ProcessRequest:
@@ -505,7 +508,8 @@ class _ProcessRequest:
             data = body["input"]["data"][0]
             time_range = data["dataFilter"]["timeRange"]
             output = body["output"]
-            script = body["evalscript"]
+            if not body["evalscript"]:
+                raise ValueError("empty evalscript")
         except (KeyError, IndexError, TypeError, ValueError) as exc:
             raise FakeError(400, f"Malformed process request: {exc!r}") from exc
         epsg = int(crs.rsplit("/", 1)[-1])
@@ -519,40 +523,37 @@ class _ProcessRequest:
             if response.get("format", {}).get("type") != "image/tiff":
                 raise FakeError(400, f"Unsupported output format {response.get('format')}")
             responses.append(response["identifier"])
-        outputs = parse_evalscript(script)
-        unknown = [r for r in responses if r not in {oid for oid, _, _ in outputs}]
-        if unknown:
-            raise FakeError(400, f"Output {unknown[0]} requested but not defined in the evalscript")
+        if data.get("type") not in COLLECTIONS:
+            raise FakeError(400, f"Unknown collection {data.get('type')!r}")
         return cls(
             aoi=aoi_on_grid(epsg, bbox),
             collection=data.get("type"),
             time_range=(_parse_time(time_range["from"]), _parse_time(time_range["to"])),
-            outputs=outputs,
             responses=responses,
         )
 
 
-def parse_evalscript(script: str) -> list[tuple[str, list[str], str]]:
-    """(output id, band names, sample type) from a canonical evalscript, without running it."""
-    declared = [(oid, int(n), kind) for oid, n, kind in OUTPUT_RE.findall(script)]
-    _, _, evaluate = script.partition("function evaluatePixel")
-    returned = {
-        oid: [n.strip().removeprefix("s.") for n in names.split(",") if n.strip()]
-        for oid, names in RETURN_RE.findall(evaluate)
-    }
-    if not declared:
-        raise FakeError(400, "The evalscript declares no outputs", "RENDERER_EXCEPTION")
-    outputs = []
-    for oid, count, kind in declared:
-        names = returned.get(oid)
-        if kind not in DTYPES or names is None or len(names) != count:
-            raise FakeError(
-                400,
-                f"Output {oid}: evaluatePixel returns {names}, {count} {kind} bands declared",
-                "RENDERER_EXCEPTION",
-            )
-        outputs.append((oid, names, kind))
-    return outputs
+def output_layers(identifier: str, collection: str, layers: dict[str, np.ndarray]) -> np.ndarray:
+    """What the fake answers for an output, by its identifier (the evalscript is not read):
+
+    - the name of a band or meta band of the collection (``B04``, ``dataMask``,
+      ``sunZenithAngles``, ``sunAzimuthAngles``, ``SCL`` for Level-2A): that layer alone,
+      (rows, cols);
+    - the name of a band or meta band the collection lacks (``B10`` for Level-2A, ``SCL`` for
+      Level-1C): HTTP 400, as Sentinel Hub refuses an unknown band;
+    - any other name (``bands``, ``default``): every band of the collection in
+      ``Collection.band_names`` order (sentinelhub-py's ``DataCollection.bands`` order, which
+      ``generate_evalscript(..., merged_bands_output=name)`` asks for), (rows, cols, n).
+
+    ``UINT8_LAYERS`` are UINT8, everything else FLOAT32 (reflectance, degrees).
+    """
+    band_names = COLLECTIONS[collection].band_names
+    if identifier in layers:
+        dtype = np.uint8 if identifier in UINT8_LAYERS else np.float32
+        return layers[identifier].astype(dtype)
+    if identifier in ALL_BAND_NAMES or identifier in META_BANDS:
+        raise FakeError(400, f"Unknown band {identifier} for {collection}", "RENDERER_EXCEPTION")
+    return np.stack([layers[name] for name in band_names], axis=-1).astype(np.float32)
 
 
 # --- helpers ----------------------------------------------------------------------------------
@@ -862,4 +863,4 @@ if __name__ == "__main__":
     main()
 
 
-__all__ = ["FakeSentinelHub", "Fault", "RealScene", "load_real_scene", "parse_evalscript"]
+__all__ = ["FakeSentinelHub", "Fault", "RealScene", "load_real_scene", "output_layers"]

@@ -7,7 +7,10 @@ from __future__ import annotations
 
 import logging
 import socket
+import subprocess
+import sys
 from datetime import date
+from pathlib import Path
 
 import pytest
 
@@ -29,6 +32,7 @@ from labeller.sources.sentinelhub import (
 from tests.fakes.fixtures import SECRET
 from tests.fakes.sentinelhub_server import Fault
 
+ROOT = Path(__file__).resolve().parents[2]
 pytestmark = pytest.mark.filterwarnings("ignore::sentinelhub.exceptions.SHRateLimitWarning")
 AOI = AreaOfInterest(10.0, 46.0, 10.008, 46.006)
 START, END = date(2020, 6, 1), date(2020, 6, 30)
@@ -210,6 +214,24 @@ def test_requests_oauthlib_debug_log_is_redacted(fake_sh, make_sh_source, caplog
     make_sh_source().acquisitions(AOI, START, END)
     assert "client_secret=***" in caplog.text, "the token request body is logged, redacted"
     assert SECRET not in caplog.text
+
+
+def test_the_redaction_is_installed_by_a_source_not_by_an_import():
+    """Importing the package leaves the logging set-up alone; making a source adds the filter."""
+    script = (
+        "import logging\n"
+        "from labeller.credentials import Credentials\n"
+        "from labeller.sources.sentinelhub import SentinelHubSource, get_service\n"
+        "from labeller.sources.sentinelhub.redaction import OAUTH_LOGGERS\n"
+        "def filters():\n"
+        "    return [type(f).__name__ for n in OAUTH_LOGGERS for f in logging.getLogger(n).filters]\n"
+        "print(filters())\n"
+        "SentinelHubSource(get_service('sentinelhub', {}), Credentials('id', 'secret'))\n"
+        "SentinelHubSource(get_service('cdse', {}), Credentials('id', 'secret'))\n"
+        "print(filters())\n"
+    )
+    run = subprocess.run([sys.executable, "-c", script], cwd=ROOT, capture_output=True, text=True, check=True)
+    assert run.stdout.splitlines() == ["[]", "['RedactSecrets', 'RedactSecrets']"]
 
 
 def test_redact_hides_secrets_and_tokens():

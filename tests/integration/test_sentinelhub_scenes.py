@@ -4,6 +4,7 @@ The real sentinelhub-py client talks HTTP to the local fake (``tests/fakes``).""
 
 from __future__ import annotations
 
+import json
 import time
 from datetime import date
 
@@ -17,10 +18,10 @@ from labeller.labelling import LabellingSession
 from labeller.scene_cache import SceneCache
 from labeller.scenes import Acquisition
 from labeller.sources.demo import DemoSource
-from labeller.sources.sentinelhub import outputs_of
+from labeller.sources.sentinelhub import evalscript, output_ids
 from labeller.store import Store
 from tests.conftest import SHARED_DATA
-from tests.fakes.sentinelhub_server import RealScene, parse_evalscript
+from tests.fakes.sentinelhub_server import RealScene
 
 AOI = AreaOfInterest(10.0, 46.0, 10.008, 46.006)
 START, END = date(2020, 6, 1), date(2020, 7, 31)
@@ -147,10 +148,57 @@ def test_one_request_carries_every_output_on_the_aoi_grid(fake_sh, make_sh_sourc
     assert data["dataFilter"]["timeRange"] == {"from": f"{day}T00:00:00Z", "to": f"{day}T23:59:59Z"}
     assert data["dataFilter"]["mosaickingOrder"] == "leastCC"
     assert data["processing"]["harmonizeValues"] is True
-    assert [r["identifier"] for r in body["output"]["responses"]] == ["bands", "dataMask", "sun", "SCL"]
-    assert parse_evalscript(body["evalscript"]) == [
-        (oid, bands, kind) for oid, bands, kind in outputs_of(L2A)
+    assert [r["identifier"] for r in body["output"]["responses"]] == output_ids(L2A)
+    assert body["evalscript"] == evalscript(L2A)
+
+
+OUTPUTS = {
+    L1C.id: [
+        ("bands", (*AOI.shape, 13), np.float32),
+        ("dataMask", AOI.shape, np.uint8),
+        ("sunZenithAngles", AOI.shape, np.float32),
+        ("sunAzimuthAngles", AOI.shape, np.float32),
+    ],
+    L2A.id: [
+        ("bands", (*AOI.shape, 12), np.float32),
+        ("dataMask", AOI.shape, np.uint8),
+        ("sunZenithAngles", AOI.shape, np.float32),
+        ("sunAzimuthAngles", AOI.shape, np.float32),
+        ("SCL", AOI.shape, np.uint8),
+    ],
+}
+"""What a scene needs from the Process API: output id, image shape, sample type."""
+
+
+@pytest.mark.parametrize("collection", [L1C, L2A], ids=lambda c: c.id)
+def test_the_request_declares_exactly_the_outputs_the_fake_answers(fake_sh, make_sh_source, collection):
+    """The fake answers the outputs the request declares, by name, without reading the
+    evalscript; so here the evalscript (sentinelhub-py's ``generate_evalscript``) is read as
+    text: it must declare those same outputs, in that order, with the bands' units."""
+    source = make_sh_source(collection)
+    acquisition = source.acquisitions(AOI, START, END)[0]
+    request = source.process_request(AOI, acquisition)
+    expected = OUTPUTS[collection.id]
+
+    declared = [r["identifier"] for r in request.payload["output"]["responses"]]
+    assert declared == [oid for oid, _, _ in expected]
+    answer = request.get_data()[0]
+    assert list(answer) == [f"{oid}.tif" for oid, _, _ in expected]
+    assert [(answer[f"{oid}.tif"].shape, answer[f"{oid}.tif"].dtype) for oid, _, _ in expected] == [
+        (shape, np.dtype(kind)) for _, shape, kind in expected
     ]
+
+    script = request.payload["evalscript"]
+    sample_type = {np.float32: "FLOAT32", np.uint8: "UINT8"}
+    declared_in_script = ", ".join(
+        f'{{id: "{oid}", bands: {shape[2] if len(shape) == 3 else 1}, sampleType: "{sample_type[kind]}"}}'
+        for oid, shape, kind in expected
+    )
+    assert f"output: [{declared_in_script}]" in script
+    inputs = [*collection.band_names, *(oid for oid, _, _ in expected[1:])]
+    units = ["REFLECTANCE"] * len(collection.band_names) + ["DN", "DEGREES", "DEGREES"]
+    units += ["DN"] if collection.id == L2A.id else []
+    assert f"bands: {json.dumps(inputs)}," in script and f"units: {json.dumps(units)}\n" in script
 
 
 def test_saved_samples_record_source_collection_baseline_tile_and_sun(fake_sh, make_sh_source, store, cache):
@@ -238,8 +286,10 @@ def test_partial_coverage_pixels_cannot_be_selected_or_saved(real, fake_sh, make
 
 
 def test_a_single_output_comes_back_as_one_tiff(fake_sh):
-    """The fake's TIFF answer, through sentinelhub-py's own ``get_data`` path."""
+    """The fake's TIFF answer, through sentinelhub-py's own ``get_data`` path: an output of any
+    other name than a band's is every band of the collection, in order."""
     from sentinelhub import CRS, BBox, DataCollection, MimeType, SentinelHubRequest, SHConfig
+    from sentinelhub.evalscript import generate_evalscript
 
     config = SHConfig(
         use_defaults=True,
@@ -249,22 +299,17 @@ def test_a_single_output_comes_back_as_one_tiff(fake_sh):
         sh_token_url=fake_sh.token_url,
     )
     collection = DataCollection.SENTINEL2_L1C.define_from("LABELLER_S2_L1C", service_url=None)
-    script = (
-        '//VERSION=3\nfunction setup() {\n  return {\n    input: [{ bands: ["B04", "B03", "B02"] }],\n'
-        '    output: [\n      { id: "default", bands: 3, sampleType: "FLOAT32" }\n    ]\n  };\n}\n'
-        "function evaluatePixel(s) {\n  return {\n    default: [s.B04, s.B03, s.B02]\n  };\n}\n"
-    )
     demo = DemoSource()
     acquisition = demo.acquisitions(AOI, START, END)[0]
     request = SentinelHubRequest(
-        evalscript=script,
-        input_data=[SentinelHubRequest.input_data(collection, time_interval=(acquisition.time.date(),) * 2)],
+        evalscript=generate_evalscript(collection, merged_bands_output="default", prioritize_dn=False),
+        input_data=[SentinelHubRequest.input_data(collection, time_interval=acquisition.time.date())],
         responses=[SentinelHubRequest.output_response("default", MimeType.TIFF)],
         bbox=BBox(AOI.utm_bounds, crs=CRS(AOI.epsg)),
         size=(AOI.cols, AOI.rows),
         config=config,
     )
     image = request.get_data()[0]
-    assert image.dtype == np.float32 and image.shape == (*AOI.shape, 3)
-    np.testing.assert_array_equal(image, demo.scene(AOI, acquisition).bands[..., [3, 2, 1]])
+    assert image.dtype == np.float32 and image.shape == (*AOI.shape, 13)
+    np.testing.assert_array_equal(image, demo.scene(AOI, acquisition).bands)
     assert fake_sh.counts == {"token": 1, "process": 1}
