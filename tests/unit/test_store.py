@@ -14,7 +14,8 @@ import sqlalchemy as sa
 from labeller.aoi import AreaOfInterest
 from labeller.bands import ALL_BAND_NAMES, L2A
 from labeller.errors import InvalidInputError, StoreError
-from labeller.store import SCHEMA_VERSION, CampaignRecord, Review, Store
+from labeller.store import CampaignRecord, Review, Store
+from labeller.store.schema import SCHEMA_VERSION
 from tests.unit.store_builders import (
     AOI,
     L1C,

@@ -15,7 +15,8 @@ import sqlalchemy as sa
 from labeller import clouds, export
 from labeller.bands import L2A
 from labeller.importing import read_import
-from labeller.store import SCHEMA_VERSION, Store
+from labeller.store import Store
+from labeller.store.schema import SCHEMA_VERSION
 from tests.unit.store_builders import AOI, _engine, make_acquisition, make_scene, make_spec, pick
 from tests.unit.store_v1 import make_v1_database
 

@@ -13,24 +13,16 @@ import pyarrow as pa
 import pytest
 import sqlalchemy as sa
 
-from labeller import export
+from labeller import export, spectra
 from labeller.bands import L2A
 from labeller.errors import InvalidInputError, StoreError
 from labeller.identity import campaign_key, identity_key
 from labeller.importing import read_import
-from labeller.store import (
-    MAX_LABELLER,
-    SCHEMA_VERSION,
-    ImportReport,
-    SampleFilter,
-    Store,
-    batches,
-    clean_labeller,
-    sqlite_reader,
-)
+from labeller.store import MAX_LABELLER, SampleFilter, Store, batches, clean_labeller, sqlite_reader
 from labeller.store.frames import arrow_to_frame
 from labeller.store.migrations import MIGRATIONS
-from labeller.store.schema import CAMPAIGN_COLUMNS, INSERT_COLUMNS, SAMPLE_SCHEMA
+from labeller.store.records import ImportReport
+from labeller.store.schema import CAMPAIGN_COLUMNS, INSERT_COLUMNS, SAMPLE_SCHEMA, SCHEMA_VERSION
 from tests.unit.reference import mean_spectra, read_csv_export, sample_chunks
 from tests.unit.store_builders import AOI, _engine, make_acquisition, make_scene, make_spec, pick
 from tests.unit.store_v1 import V1_SAMPLES, WHEN, make_v1_database
@@ -252,8 +244,8 @@ def test_counts_preview_and_means_follow_the_filter(store: Store) -> None:
     for band in ("B02", "B8A", "B12"):
         np.testing.assert_allclose(means[band], by_hand[band], rtol=1e-12)
     assert np.isnan(means.loc[means["label_value"] == 2.5, "B10"]).all()  # Level-2A: no B10
-    spectra = export.spectra_long(means)
-    assert spectra.equals(mean_spectra(everything[everything["labeller"] == "ana"]).astype(spectra.dtypes))
+    lines = spectra.label_spectra(means)
+    assert lines.equals(mean_spectra(everything[everything["labeller"] == "ana"]).astype(lines.dtypes))
 
     points = store.sample_points(limit=7)
     assert len(points) == 7 and not points.duplicated().any()
