@@ -44,7 +44,7 @@ CAMPAIGNS_KEY = "s2_pixel_labeller.campaigns"
 """Parquet file metadata key holding a JSON list of the exported campaigns."""
 EXPORT_FORMAT_VERSION = 1
 GROUP_COLUMNS = ("group_campaign", "group_acquisition", "pixel10_id", "pixel20_id", "pixel60_id")
-"""Grouping keys of the ML-ready export."""
+"""Grouping keys of the ML-ready export, its first columns."""
 PIXEL_ID_EASTING = 10**7
 PIXEL_ID_EPSG = 10**14
 """``pixelN_id = epsg * 10**14 + floor(utm_x / N) * 10**7 + floor(utm_y / N)``."""
@@ -153,13 +153,13 @@ def native_pixel_id(epsg, utm_x, utm_y, size_m: int) -> np.ndarray:
 def _ml_ready(table: pa.Table) -> pa.Table:
     text = table.column("source").type  # string, or large_string from a DataFrame
     parts = [table.column(n).cast(text) for n in ("source", "collection", "acquisition_id")]
-    columns: dict[str, pa.Array] = {
-        "group_campaign": table.column("campaign_key"),
-        "group_acquisition": pc.binary_join_element_wise(*parts, pa.scalar("/", parts[0].type)),
-    }
     epsg, x, y = (table.column(n).to_numpy() for n in ("epsg", "utm_x", "utm_y"))
-    for size in (10, 20, 60):
-        columns[f"pixel{size}_id"] = pa.array(native_pixel_id(epsg, x, y, size))
+    keys = [
+        table.column("campaign_key"),
+        pc.binary_join_element_wise(*parts, pa.scalar("/", parts[0].type)),
+        *(pa.array(native_pixel_id(epsg, x, y, size)) for size in (10, 20, 60)),
+    ]
+    columns = dict(zip(GROUP_COLUMNS, keys, strict=True))
     first = ["label_value", "label_name", *by_wavelength(table.column_names)]
     rest = [c for c in table.column_names if c not in first and c != "id"]
     for name in first + rest:
