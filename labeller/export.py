@@ -5,14 +5,16 @@ columns (e.g. ``Store.sample_batches()``), so a million samples stream through i
 DataFrame (e.g. ``Store.review_table()``) is turned into Arrow once, on the way in, its times
 in UTC; from there each format has one path:
 
-- CSV: UTF-8, header, full float precision, ISO 8601 times with offset (pandas writes the
-  text). A text cell that a spreadsheet would run as a formula (starting with ``=``, ``+``,
-  ``-``, ``@``, a tab or a carriage return) gets a leading apostrophe (``CSV_FORMULA_NOTE``);
-  numbers are never touched. Parquet and GeoJSON keep the exact text.
+- CSV: UTF-8, header, full float precision, ISO 8601 times with offset. Pandas writes the
+  text, as it always has (Arrow's CSV writer quotes every text and spells times and flags
+  otherwise, which would change every file). A text cell that a spreadsheet would run as a
+  formula (starting with ``=``, ``+``, ``-``, ``@``, a tab or a carriage return) gets a
+  leading apostrophe (``CSV_FORMULA_NOTE``); numbers are never touched. Parquet and GeoJSON
+  keep the exact text.
 - Parquet: the Arrow schema documents every column (units, band centre wavelength,
   native resolution, CRS) and the file says which app, schema and time wrote it, and
   carries each campaign's period and notes so that an import (``importing.read_import``) can
-  rebuild it. Pandas reads the dtypes back (the file holds pandas' own metadata).
+  rebuild it. Pandas reads the dtypes back (the file holds pandas' own metadata too).
 - GeoJSON: a FeatureCollection of points (WGS84 lon/lat) with every column as properties.
 - ML-ready Parquet: the same plus grouping keys against train/test leakage (campaign,
   acquisition, and the native 10, 20 and 60 m pixels each sample lies in).
