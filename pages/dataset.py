@@ -10,7 +10,8 @@ from __future__ import annotations
 import altair as alt
 import streamlit as st
 
-from labeller import export, importing
+from labeller import export, importing, spectra
+from labeller.bands import by_wavelength
 from labeller.store import SampleFilter, Store
 from pages import ui
 
@@ -88,13 +89,11 @@ def filters(campaigns, labellers: list[str | None]) -> SampleFilter:
 def charts(means, points, count: int, every: int) -> None:
     # B10 (1375 nm) sees cirrus in the atmosphere, not the surface: left out of the chart so
     # the line does not dip through it.
-    spectra = export.spectra_long(means)
-    spectra = spectra[spectra["band"] != "B10"]
-    spectra["label"] = [
-        label_text(v, n) for v, n in zip(spectra.label_value, spectra.label_name, strict=True)
-    ]
+    lines = spectra.label_spectra(means)
+    lines = lines[lines["band"] != "B10"]
+    lines["label"] = [label_text(v, n) for v, n in zip(lines.label_value, lines.label_name, strict=True)]
     chart = (
-        alt.Chart(spectra)
+        alt.Chart(lines)
         .mark_line(point=True)
         .encode(
             x=alt.X("centre_nm:Q", title="Band centre wavelength (nm)"),
@@ -263,7 +262,10 @@ def page() -> None:
                 f"The {len(preview):,} most recently saved of {count:,} samples; download them all below."
             )
         st.dataframe(
-            preview[META_COLUMNS + export.band_columns(preview)], hide_index=True, width="stretch", height=300
+            preview[META_COLUMNS + by_wavelength(preview.columns)],
+            hide_index=True,
+            width="stretch",
+            height=300,
         )
         included = int(preview["cloud_included"].fillna(False).sum())
         st.caption(

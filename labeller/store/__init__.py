@@ -20,19 +20,16 @@ Callers use ``Store`` (``store``) and the names below. Inside:
 """
 
 from labeller.identity import MAX_LABELLER, clean_labeller
-from labeller.store.records import CampaignRecord, ImportReport, Review, SampleFilter
-from labeller.store.schema import SCHEMA_VERSION
+from labeller.store.records import CampaignRecord, Review, SampleFilter
 from labeller.store.store import Store
 
 __all__ = [
     "MAX_LABELLER",
-    "SCHEMA_VERSION",
     "CampaignRecord",
-    "ImportReport",
     "Review",
     "SampleFilter",
     "Store",
     "clean_labeller",
 ]
-"""What the pages and the rest of ``labeller`` use; tests of the store's insides import
-its modules (e.g. ``labeller.store.schema``) directly."""
+"""What the pages and the rest of ``labeller`` use, and nothing else; tests of the store's
+insides import its modules (e.g. ``labeller.store.schema``, ``labeller.store.records``) directly."""

@@ -10,7 +10,6 @@ import sqlalchemy as sa
 from sqlalchemy.engine import Connection
 
 from labeller.store.frames import result_frame, typed
-from labeller.store.migrations import version_query
 from labeller.store.records import CampaignRecord, Review, SampleFilter
 from labeller.store.schema import (
     BAND_COLUMNS,
@@ -22,10 +21,6 @@ from labeller.store.schema import (
     samples_table,
 )
 from labeller.tables import utc_times
-
-
-def schema_version(conn: Connection) -> int:
-    return int(conn.execute(version_query()).scalar_one())
 
 
 def campaign(conn: Connection, campaign_id: int) -> CampaignRecord | None:

@@ -39,11 +39,6 @@ class Store:
         """``sqlite:///<folder>/labels.sqlite`` with an absolute path, creating the folder."""
         return sqlite_url(folder)
 
-    @property
-    def backend(self) -> str:
-        """``sqlite`` or ``postgresql`` (or another SQLAlchemy backend name)."""
-        return self._db.backend
-
     def display_url(self) -> str:
         """The database URL with any password masked; safe to log and show."""
         return self._db.display_url()
@@ -51,9 +46,6 @@ class Store:
     def close(self) -> None:
         """Close pooled connections (the store reconnects if used again)."""
         self._db.engine.dispose()
-
-    def schema_version(self) -> int:
-        return self._db.fetch(queries.schema_version)
 
     # --- Campaigns ------------------------------------------------------------------------
 

@@ -22,7 +22,7 @@ from labeller.bands import ALL_BAND_NAMES
 from labeller.errors import ReviewConflictError
 from labeller.scenes import Acquisition, Scene
 from labeller.store import Store
-from tests.unit.store_builders import AOI, make_spec
+from tests.unit.store_builders import AOI, backend, make_spec
 
 WORKERS = 8
 SAVES = 200
@@ -176,7 +176,7 @@ def test_eight_labellers_saving_at_once_lose_and_duplicate_nothing(url: str, pla
     store.close()
     slowest = max(seconds for _, _, seconds, *_ in finished)
     print(
-        f"{WORKERS} labellers × {SAVES} presses on {store.backend}: {slowest:.1f} s; "
+        f"{WORKERS} labellers × {SAVES} presses on {backend(url)}: {slowest:.1f} s; "
         f"acknowledged {len(acknowledged)}, refused {len(refused)}, replaced on purpose {on_purpose}; "
         f"{len(reviews)} reviews, {n_samples} samples, all equal to the acknowledged writes"
     )

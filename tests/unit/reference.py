@@ -8,7 +8,8 @@ from collections.abc import Iterator
 
 import pandas as pd
 
-from labeller import export
+from labeller import spectra
+from labeller.bands import by_wavelength
 from labeller.store import Store
 from labeller.store.frames import arrow_to_frame
 from labeller.store.records import SampleFilter
@@ -27,13 +28,13 @@ TEXT_COLUMNS = (
 
 
 def mean_spectra(samples: pd.DataFrame) -> pd.DataFrame:
-    """Reference for ``export.spectra_long(store.band_means())``: the same long-format
-    spectra computed in pandas from every sample."""
-    bands = export.band_columns(samples)
+    """Reference for ``spectra.label_spectra(store.band_means())``: the same long-format
+    spectra from means computed in pandas from every sample."""
+    bands = by_wavelength(samples.columns)
     if samples.empty or not bands:
-        return export.spectra_long(pd.DataFrame(columns=["label_value", "label_name"]))
+        return spectra.label_spectra(pd.DataFrame(columns=["label_value", "label_name"]))
     means = samples.groupby(["label_value", "label_name"], sort=True, dropna=False)[bands].mean()
-    return export.spectra_long(means.reset_index())
+    return spectra.label_spectra(means.reset_index())
 
 
 def read_csv_export(data: bytes) -> pd.DataFrame:

@@ -12,6 +12,7 @@ from labeller.aoi import AreaOfInterest
 from labeller.bands import ALL_BAND_NAMES
 from labeller.campaign import CampaignSpec
 from labeller.scenes import Acquisition, Scene
+from labeller.store.migrations import version_query
 from tests.unit import pg
 
 AOI = AreaOfInterest(10.0, 45.0, 10.006, 45.004)  # 48 × 54 pixels
@@ -76,6 +77,21 @@ def pick(scene: Scene, n_valid: int, n_invalid: int, seed: int = 1) -> list[tupl
 
 def valid_only(scene: Scene, pixels) -> set[tuple[int, int]]:
     return {(r, c) for r, c in pixels if scene.valid[r, c]}
+
+
+def schema_version(url: str) -> int:
+    """The schema version the database records, read behind the store's back."""
+    engine = _engine(url)
+    try:
+        with engine.connect() as conn:
+            return int(conn.execute(version_query()).scalar_one())
+    finally:
+        engine.dispose()
+
+
+def backend(url: str) -> str:
+    """``sqlite`` or ``postgresql``."""
+    return sa.make_url(url).get_backend_name()
 
 
 def table_count(url: str, table: str, campaign_id: int | None = None) -> int:

@@ -1,4 +1,5 @@
-"""Exports of the samples table, on frames read from a real SQLite store and built by hand."""
+"""Exports of the samples table, on frames read from a real SQLite store and built by hand;
+the one band order they follow."""
 
 from __future__ import annotations
 
@@ -12,7 +13,7 @@ import pytest
 
 from labeller import export
 from labeller.aoi import AreaOfInterest
-from labeller.bands import ALL_BAND_NAMES, L2A
+from labeller.bands import ALL_BAND_NAMES, L2A, by_wavelength
 from labeller.campaign import CampaignSpec
 from labeller.scenes import Acquisition, Scene
 from labeller.store import Store
@@ -48,14 +49,15 @@ def samples(filled: Store) -> pd.DataFrame:
     return filled.samples()
 
 
-def test_band_columns_in_wavelength_order() -> None:
-    df = pd.DataFrame(columns=["B12", "lon", "B8A", "B01", "B10", "label_value", "B08", "B09"])
-    assert export.band_columns(df) == ["B01", "B08", "B8A", "B09", "B10", "B12"]
-    assert export.band_columns(pd.DataFrame(columns=["row", "col"])) == []
+def test_the_one_band_order_is_by_wavelength() -> None:
+    names = ["B12", "lon", "B8A", "B01", "B10", "label_value", "B08", "B09"]
+    assert by_wavelength(names) == ["B01", "B08", "B8A", "B09", "B10", "B12"]
+    assert by_wavelength(["row", "col"]) == []
 
 
-def test_band_columns_of_store_samples_follow_the_band_table(samples: pd.DataFrame) -> None:
-    assert export.band_columns(samples) == [
+def test_store_samples_carry_the_bands_in_that_order(samples: pd.DataFrame) -> None:
+    in_table = [c for c in samples.columns if c.startswith("B")]
+    assert in_table == by_wavelength(samples.columns) == list(ALL_BAND_NAMES) == [
         "B01", "B02", "B03", "B04", "B05", "B06", "B07", "B08", "B8A", "B09", "B10", "B11", "B12"
     ]  # fmt: skip
 
@@ -90,45 +92,3 @@ def test_csv_round_trip_is_exact(samples: pd.DataFrame) -> None:
     assert back["B10"].isna().sum() == samples["B10"].isna().sum() > 0
     assert back["acquired_at"].iloc[0] == "2024-02-01 10:30:05.123+00:00"  # ISO 8601 with offset
     assert (pd.to_datetime(back["acquired_at"], utc=True) == samples["acquired_at"]).all()
-
-
-def test_spectra_long_by_hand() -> None:
-    means = pd.DataFrame(
-        {
-            "label_value": [1.0, 2.0],
-            "label_name": ["snow", "water"],
-            "n_samples": [2, 2],
-            "B04": [0.3, 0.2],
-            "B02": [0.7, 0.5],
-            "B10": [0.2, np.nan],
-        }
-    )
-    out = export.spectra_long(means)
-    assert list(out.columns) == ["label_value", "label_name", "band", "centre_nm", "reflectance"]
-    assert [tuple(r) for r in out.itertuples(index=False)] == [
-        (1.0, "snow", "B02", 492.4, 0.7),
-        (1.0, "snow", "B04", 664.6, 0.3),
-        (1.0, "snow", "B10", 1373.5, 0.2),
-        (2.0, "water", "B02", 492.4, 0.5),
-        (2.0, "water", "B04", 664.6, 0.2),  # no B10 row: water has no B10 value
-    ]
-    assert out["reflectance"].dtype == "float64" and out["centre_nm"].dtype == "float64"
-
-
-def test_spectra_of_store_samples(filled: Store, samples: pd.DataFrame) -> None:
-    """The Dataset page's chart data: database means in long format, checked against pandas."""
-    out = export.spectra_long(filled.band_means())
-    snow = out[out["label_value"] == 1.0]
-    other = out[out["label_value"] == 2.0]
-    assert snow["band"].tolist() == export.band_columns(samples)
-    assert "B10" not in other["band"].tolist() and len(other) == 12
-    assert (other["label_name"] == "").all()
-    for band in ("B02", "B8A", "B12"):
-        want = samples.loc[samples["label_value"] == 1.0, band].mean()
-        assert snow.loc[snow["band"] == band, "reflectance"].item() == pytest.approx(want, rel=1e-12)
-
-
-def test_spectra_of_nothing() -> None:
-    out = export.spectra_long(pd.DataFrame(columns=["label_value", "label_name", "n_samples", "B02"]))
-    assert out.empty
-    assert list(out.columns) == ["label_value", "label_name", "band", "centre_nm", "reflectance"]

@@ -5,10 +5,12 @@ from __future__ import annotations
 
 import io
 import json
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 from pathlib import Path
+from zoneinfo import ZoneInfo
 
 import pandas as pd
+import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
 
@@ -16,7 +18,8 @@ from labeller import export
 from labeller.aoi import AreaOfInterest
 from labeller.bands import ALL_BAND_NAMES, BAND_BY_NAME, L2A
 from labeller.identity import campaign_key, identity_key
-from labeller.store import SCHEMA_VERSION, Store
+from labeller.store import Store
+from labeller.tables import SCHEMA_VERSION
 from tests.unit.reference import sample_chunks
 from tests.unit.store_builders import AOI, make_acquisition, make_scene, make_spec
 
@@ -88,6 +91,12 @@ def test_streamed_exports_equal_whole_ones(filled: Store) -> None:
     a = pd.read_parquet(io.BytesIO(export.to_parquet_bytes(iter(pieces))))
     b = pd.read_parquet(io.BytesIO(export.to_parquet_bytes(whole)))
     pd.testing.assert_frame_equal(a, b)
+    # Arrow batches, as the Dataset page streams them, give the same files.
+    assert export.to_csv_bytes(filled.sample_batches(batch_rows=7)) == export.to_csv_bytes(whole)
+    streamed = json.loads(export.to_geojson_bytes(filled.sample_batches(batch_rows=7)))
+    assert streamed["features"] == json.loads(export.to_geojson_bytes(whole))["features"]
+    c = pd.read_parquet(io.BytesIO(export.to_parquet_bytes(filled.sample_batches(batch_rows=7))))
+    pd.testing.assert_frame_equal(c, b)
 
 
 def test_geojson_points_with_every_column_json_safe(filled: Store) -> None:
@@ -118,7 +127,7 @@ def test_ml_ready_grouping_keys(filled: Store) -> None:
     from_frames = pd.read_parquet(io.BytesIO(export.to_ml_parquet_bytes(filled.samples())))
     pd.testing.assert_frame_equal(ml, from_frames)  # Arrow and pandas routes agree
     assert list(ml.columns[:7]) == [*export.GROUP_COLUMNS, "label_value", "label_name"]
-    assert list(ml.columns[7:20]) == export.band_columns(samples)
+    assert list(ml.columns[7:20]) == list(ALL_BAND_NAMES)
     assert "id" not in ml.columns and len(ml) == len(samples)
     about = json.loads(pq.read_metadata(io.BytesIO(data)).metadata[export.METADATA_KEY.encode()])
     assert about["kind"] == "ml-ready"
@@ -239,14 +248,67 @@ def test_csv_neutralises_formulas_and_keeps_numbers_parquet_and_geojson_keep_exa
     assert [f["properties"]["label_value"] for f in features] == [-3.5, -3.5]
 
 
-def test_neutralise_formulas_rule() -> None:
-    frame = pd.DataFrame(
+def test_formula_rule_of_the_csv() -> None:
+    table = pa.table(
         {
-            "text": ["=1+1", "+1", "-1", "@SUM(A1)", "\tx", "\rx", "a=b", "", None, "'=kept"],
-            "number": [-1.0, 2.0, -3.0, 4.0, 5.0, 6.0, 7.0, 8.0, 9.0, -10.0],
+            "text": ["=1+1", "+1", "-1", "@SUM(A1)", "\tx", "a=b", "", None, "'=kept", " =x", "\rx"],
+            "number": [-1.0, 2.0, -3.0, 4.0, 5.0, 6.0, 7.0, 8.0, 9.0, -10.0, -0.5],
         }
-    ).astype({"text": "str"})
-    out = export.neutralise_formulas(frame)
-    assert out["text"].tolist()[:8] == ["'=1+1", "'+1", "'-1", "'@SUM(A1)", "'\tx", "'\rx", "a=b", ""]
-    assert pd.isna(out["text"][8]) and out["text"][9] == "'=kept"
-    assert out["number"].tolist() == frame["number"].tolist()
+    )
+    data = export.to_csv_bytes(table)
+    back = pd.read_csv(io.BytesIO(data), dtype=str, keep_default_na=False)
+    assert back["text"].tolist()[:10] == [
+        "'=1+1", "'+1", "'-1", "'@SUM(A1)", "'\tx", "a=b", "", "", "'=kept", " =x"
+    ]  # fmt: skip
+    assert data.endswith(b"\n'\rx,-0.5\n")  # a carriage return starts a new row for most readers
+    assert back["number"].tolist()[:10] == [str(v) for v in table.column("number").to_pylist()[:10]]
+    assert back["number"][0] == "-1.0" and back["number"][9] == "-10.0"
+    assert table.column("text")[0].as_py() == "=1+1"  # the input is left alone
+
+
+def test_geojson_properties_of_arrow_input_are_json_values() -> None:
+    """Times in any zone or unit become UTC text with microseconds, NaN and infinities null,
+    dates ISO text; whole numbers, flags and text stay as they are."""
+    ljubljana = datetime(2024, 5, 1, 12, 0, 0, 250000, tzinfo=ZoneInfo("Europe/Ljubljana"))
+    table = pa.table(
+        {
+            "lon": [10.5, -0.25],
+            "lat": [45.125, 0.0],
+            "acquired_at": pa.array([ljubljana, None], pa.timestamp("ms", "Europe/Ljubljana")),
+            "created_at": pa.array([1_700_000_000_123_456_789, 0], pa.timestamp("ns")),
+            "B02": [float("nan"), 0.1],
+            "B03": [float("inf"), -float("inf")],
+            "day": pa.array([date(2024, 1, 31), None], pa.date32()),
+            "row": pa.array([3, None], pa.int64()),
+            "harmonised": [True, None],
+            "labeller": ["=ana", None],
+        }
+    )
+    features = json.loads(export.to_geojson_bytes(table.to_batches()))["features"]
+    assert [f["geometry"]["coordinates"] for f in features] == [[10.5, 45.125], [-0.25, 0.0]]
+    assert [f["properties"] for f in features] == [
+        {
+            "lon": 10.5,
+            "lat": 45.125,
+            "acquired_at": "2024-05-01T10:00:00.250000Z",
+            "created_at": "2023-11-14T22:13:20.123456Z",
+            "B02": None,
+            "B03": None,
+            "day": "2024-01-31",
+            "row": 3,
+            "harmonised": True,
+            "labeller": "=ana",
+        },
+        {
+            "lon": -0.25,
+            "lat": 0.0,
+            "acquired_at": None,
+            "created_at": "1970-01-01T00:00:00.000000Z",
+            "B02": 0.1,
+            "B03": None,
+            "day": None,
+            "row": None,
+            "harmonised": None,
+            "labeller": None,
+        },
+    ]

@@ -103,7 +103,7 @@ def test_a_press_landing_between_check_and_write_is_refused_not_replaced(
     expected = sorted(a_pixels[:3]) if a_action == "save" else []
     assert sorted(zip(saved["row"], saved["col"], strict=True)) == expected
     FORCED.append(
-        f"{a_store.backend}: Bob {b_action}s inside Alice's {a_action}: Alice refused "
+        f"{a_store._db.backend}: Bob {b_action}s inside Alice's {a_action}: Alice refused "
         f"(ReviewConflictError), Bob's review kept; Alice's second press replaced it on purpose"
     )
     print(FORCED[-1])

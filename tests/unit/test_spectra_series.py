@@ -1,17 +1,21 @@
-"""Spectra of the selection, the label's saved mean ± sd, pixel details and the index series."""
+"""Spectra of the selection, the label's saved mean ± sd, pixel details, the index series, and
+the Dataset page's mean spectrum per label."""
 
 from __future__ import annotations
 
 import time
 
 import numpy as np
+import pandas as pd
 import pytest
 
 from labeller import spectra, views
+from labeller.bands import ALL_BAND_NAMES
 from labeller.labelling import LabellingSession
 from labeller.sources.demo import DemoSource
-from labeller.store import SampleFilter
+from labeller.store import SampleFilter, Store
 from labeller.timeseries import index_map, series_rows
+from tests.unit.test_export import filled, samples  # noqa: F401 - fixtures
 from tests.unit.test_labelling import spec, start, store, valid_pixels  # noqa: F401 - fixtures
 
 
@@ -90,3 +94,51 @@ def test_the_series_fills_itself_only_where_a_fetch_costs_the_user_nothing(
 ):
     session = LabellingSession.start(store, source(), spec, prefetch=prefetch)
     assert session.series.automatic is automatic
+
+
+def test_label_spectra_by_hand() -> None:
+    means = pd.DataFrame(
+        {
+            "label_value": [2.0, 1.0],  # labels and bands out of order
+            "label_name": ["water", "snow"],
+            "n_samples": [2, 2],
+            "B04": [0.2, 0.3],
+            "B02": [0.5, 0.7],
+            "B10": [np.nan, 0.2],
+        }
+    )
+    out = spectra.label_spectra(means)
+    assert list(out.columns) == ["label_value", "label_name", "band", "centre_nm", "reflectance"]
+    assert [tuple(r) for r in out.itertuples(index=False)] == [
+        (1.0, "snow", "B02", 492.4, 0.7),
+        (1.0, "snow", "B04", 664.6, 0.3),
+        (1.0, "snow", "B10", 1373.5, 0.2),
+        (2.0, "water", "B02", 492.4, 0.5),
+        (2.0, "water", "B04", 664.6, 0.2),  # no B10 row: water has no B10 value
+    ]
+    assert out["reflectance"].dtype == "float64" and out["centre_nm"].dtype == "float64"
+
+
+def test_label_spectra_of_store_samples(filled: Store, samples: pd.DataFrame) -> None:  # noqa: F811
+    """The Dataset page's chart data: database means in long format, checked against pandas."""
+    out = spectra.label_spectra(filled.band_means())
+    snow = out[out["label_value"] == 1.0]
+    other = out[out["label_value"] == 2.0]
+    assert snow["band"].tolist() == list(ALL_BAND_NAMES)
+    assert "B10" not in other["band"].tolist() and len(other) == 12
+    assert (other["label_name"] == "").all()
+    for band in ("B02", "B8A", "B12"):
+        want = samples.loc[samples["label_value"] == 1.0, band].mean()
+        assert snow.loc[snow["band"] == band, "reflectance"].item() == pytest.approx(want, rel=1e-12)
+
+
+def test_label_spectra_of_nothing() -> None:
+    out = spectra.label_spectra(pd.DataFrame(columns=["label_value", "label_name", "n_samples", "B02"]))
+    assert out.empty
+    assert out.dtypes.astype(str).to_dict() == {
+        "label_value": "float64",
+        "label_name": "str",
+        "band": "str",
+        "centre_nm": "float64",
+        "reflectance": "float64",
+    }

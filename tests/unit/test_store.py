@@ -14,11 +14,13 @@ import sqlalchemy as sa
 from labeller.aoi import AreaOfInterest
 from labeller.bands import ALL_BAND_NAMES, L2A
 from labeller.errors import InvalidInputError, StoreError
-from labeller.store import SCHEMA_VERSION, CampaignRecord, Review, Store
+from labeller.store import CampaignRecord, Review, Store
+from labeller.store.schema import SCHEMA_VERSION
 from tests.unit.store_builders import (
     AOI,
     L1C,
     _engine,
+    backend,
     make_acquisition,
     make_scene,
     make_spec,
@@ -298,9 +300,9 @@ def test_failed_save_rolls_back_and_keeps_the_previous_rows(url: str, store: Sto
     # It failed after deleting: the samples are inserted (executemany on SQLite, COPY on
     # PostgreSQL, which SQLAlchemy's events do not see) after the old ones are deleted.
     failed = caught.value.__cause__.statement
-    assert failed.startswith("INSERT INTO samples" if store.backend == "sqlite" else "COPY samples")
+    assert failed.startswith("INSERT INTO samples" if backend(url) == "sqlite" else "COPY samples")
     deleted = [i for i, s in enumerate(statements) if s.startswith("DELETE FROM samples")]
-    assert deleted and (failed in statements[deleted[0] :]) == (store.backend == "sqlite")
+    assert deleted and (failed in statements[deleted[0] :]) == (backend(url) == "sqlite")
     pd.testing.assert_frame_equal(store.samples(), before)
     assert store.reviews(campaign.id) == {"A1": first}
 

@@ -15,8 +15,17 @@ import sqlalchemy as sa
 from labeller import clouds, export
 from labeller.bands import L2A
 from labeller.importing import read_import
-from labeller.store import SCHEMA_VERSION, Store
-from tests.unit.store_builders import AOI, _engine, make_acquisition, make_scene, make_spec, pick
+from labeller.store import Store
+from labeller.store.schema import SCHEMA_VERSION
+from tests.unit.store_builders import (
+    AOI,
+    _engine,
+    make_acquisition,
+    make_scene,
+    make_spec,
+    pick,
+    schema_version,
+)
 from tests.unit.store_v1 import make_v1_database
 
 CLOUD_COLUMNS = ("cloud_probability", "scl_class", "cloud_flagged", "cloud_included")
@@ -35,7 +44,7 @@ def test_old_database_is_upgraded_in_place_to_cloud_columns(url: str) -> None:
     assert "cloud_probability" not in _columns(url, "samples")
     store = Store(url)
     try:
-        assert SCHEMA_VERSION == 4 and store.schema_version() == 4
+        assert SCHEMA_VERSION == 4 and schema_version(url) == 4
         assert set(CLOUD_COLUMNS) <= set(_columns(url, "samples"))
         assert "skip_reason" in _columns(url, "reviews")
         assert {"cloud_threshold", "max_area_cloud"} <= set(_columns(url, "campaigns"))
