@@ -91,13 +91,14 @@ CSV_FORMULA_NOTE = (
 
 
 def to_csv_bytes(data: Tables) -> bytes:
-    """UTF-8 CSV with a header and no index; floats at full (round-trip) precision,
+    """UTF-8 CSV (RFC 4180: CRLF rows, so a text cell holding a carriage return is quoted
+    and stays one cell) with a header and no index; floats at full (round-trip) precision,
     timestamps in ISO 8601 with their UTC offset; text that a spreadsheet would run as a
     formula neutralised (``FORMULA_START``)."""
     out = io.StringIO()
     for i, table in enumerate(_tables(data)):
         frame = arrow_to_frame(_neutralise_formulas(table))
-        frame.to_csv(out, index=False, header=i == 0, lineterminator="\n")
+        frame.to_csv(out, index=False, header=i == 0, lineterminator="\r\n")
     return out.getvalue().encode("utf-8")
 
 

@@ -83,7 +83,7 @@ def test_parquet_writes_timestamps_as_utc() -> None:
 
 def test_csv_round_trip_is_exact(samples: pd.DataFrame) -> None:
     data = export.to_csv_bytes(samples)
-    header = data.split(b"\n", 1)[0].decode()
+    header = data.split(b"\r\n", 1)[0].decode()
     assert header.split(",") == list(samples.columns)
     back = pd.read_csv(io.BytesIO(data))
     assert len(back) == len(samples)
