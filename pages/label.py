@@ -505,8 +505,9 @@ def nav_buttons(labelling: LabellingSession, ready: bool) -> None:
 
 def cloud_buttons(labelling: LabellingSession, verdict) -> None:
     """Include the cloudy-looking selected pixels anyway (this image only), or drop them. One
-    row (a single block: every element on the page is redrawn a few times per click)."""
-    with st.container(horizontal=True, gap="small"):
+    row (a single block: every element on the page is redrawn a few times per click), as high
+    as a button also when it holds the note (click_queue.html), so the image never jumps."""
+    with st.container(horizontal=True, gap="small", vertical_alignment="center", key=ui.CLOUD_ROW_KEY):
         if not verdict.cloudy:
             st.caption("Selected pixels that look cloudy here are crossed and not saved.")
             return

@@ -185,6 +185,8 @@ def clickable_image(image, key: str, on_click: Callable) -> None:
 
 
 CLICK_QUEUE = Path(__file__).with_name("click_queue.html")
+CLOUD_ROW_KEY = "s2_cloud_row"
+"""The row of cloud buttons above the image, as high as a button (click_queue.html)."""
 
 
 def click_queue() -> None:
