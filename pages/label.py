@@ -524,7 +524,8 @@ def cloud_buttons(labelling: LabellingSession, verdict) -> None:
                 on_click=act,
                 args=("include", labelling.index),
                 icon=":material/add_task:",
-                help="Save them with this image too (they stay selected and are judged afresh on the next image)",
+                help="Save them with this image too "
+                "(they stay selected and are judged afresh on the next image)",
             )
         st.button(
             "Drop them from the selection",
