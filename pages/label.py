@@ -504,32 +504,35 @@ def nav_buttons(labelling: LabellingSession, ready: bool) -> None:
 
 
 def cloud_buttons(labelling: LabellingSession, verdict) -> None:
-    """Include the cloudy-looking selected pixels anyway (this image only), or drop them."""
-    left, right = st.columns(2)
-    if not verdict.cloudy:
-        left.caption("Selected pixels that look cloudy here are crossed and not saved.")
-        return
-    if labelling.include_flagged:
-        left.button(
-            "Don't save them",
+    """Include the cloudy-looking selected pixels anyway (this image only), or drop them. One
+    row (a single block: every element on the page is redrawn a few times per click), as high
+    as a button also when it holds the note (click_queue.html), so the image never jumps."""
+    with st.container(horizontal=True, gap="small", vertical_alignment="center", key=ui.CLOUD_ROW_KEY):
+        if not verdict.cloudy:
+            st.caption("Selected pixels that look cloudy here are crossed and not saved.")
+            return
+        if labelling.include_flagged:
+            st.button(
+                "Don't save them",
+                on_click=act,
+                args=("exclude", labelling.index),
+                icon=":material/undo:",
+            )
+        else:
+            st.button(
+                "Include them anyway",
+                on_click=act,
+                args=("include", labelling.index),
+                icon=":material/add_task:",
+                help="Save them with this image too "
+                "(they stay selected and are judged afresh on the next image)",
+            )
+        st.button(
+            "Drop them from the selection",
             on_click=act,
-            args=("exclude", labelling.index),
-            icon=":material/undo:",
+            args=("drop", labelling.index),
+            icon=":material/deselect:",
         )
-    else:
-        left.button(
-            "Include them anyway",
-            on_click=act,
-            args=("include", labelling.index),
-            icon=":material/add_task:",
-            help="Save them with this image too (they stay selected and are judged afresh on the next image)",
-        )
-    right.button(
-        "Drop them from the selection",
-        on_click=act,
-        args=("drop", labelling.index),
-        icon=":material/deselect:",
-    )
 
 
 def load_scene(labelling: LabellingSession):
@@ -586,19 +589,19 @@ def show_current(labelling: LabellingSession, ready: bool) -> None:
 
 @st.fragment
 def click_area() -> None:
-    """What a click changes, and only that: the selection count and the outlined image."""
+    """What a click changes, and only that: the selection count and the outlined image, in as few
+    elements as that takes (the browser redraws every element on the page a few times per run)."""
     labelling = session()
     if labelling is None or labelling.finished:
         st.rerun(scope="app")
     ui.show_flashes()
     with ui.showing_errors():
         verdict = labelling.verdict()
-        st.markdown(f"**{header_note(len(labelling.selection), verdict, labelling.include_flagged)}**")
+        note = header_note(len(labelling.selection), verdict, labelling.include_flagged)
+        ui.click_count(note, st.session_state.get(CLICKS_TAKEN, 0))
         # Always the same elements above the image, so it never jumps (or reloads) when the
         # first cloudy pixel is selected.
         cloud_buttons(labelling, verdict)
-        # Clicks taken so far: the page's click queue (ui.click_queue) waits for it to go up.
-        st.html(f"<span data-s2-clicks='{st.session_state.get(CLICKS_TAKEN, 0)}'></span>")
         picture = labelling.png(st.session_state.get(DISPLAY_KEY, views.DEFAULT_VIEW))
         ui.clickable_image(picture, key=IMAGE_KEY, on_click=partial(on_image_click, labelling.current.id))
 

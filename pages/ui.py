@@ -12,6 +12,7 @@ import threading
 from collections.abc import Callable
 from contextlib import contextmanager
 from functools import wraps
+from html import escape
 from pathlib import Path
 
 import streamlit as st
@@ -169,37 +170,39 @@ def callback(func: Callable) -> Callable:
     return safe
 
 
-IMAGE_FRAME_TITLE = "streamlit_image_coordinates.streamlit_image_coordinates"
-
-
 def clickable_image(image, key: str, on_click: Callable) -> None:
     """An image (a ``labeller.png.Png``) that reports clicks in ``st.session_state[key]``
-    (x, y, width, height shown).
+    (x, y, width, height shown), with a dark frame (``click_queue``).
 
-    Shown at its natural size, or shrunk to the column when that is narrower (a container of
-    a fixed width never outgrows its parent), so no part is ever cut off.
+    It fills its container: put it in one as wide as the image (``st.container(width=...)``),
+    which shows it at its natural size, or shrunk to the column when that is narrower.
     """
     from streamlit_image_coordinates import streamlit_image_coordinates
 
-    # A dark frame (outside the image, so clicks map as before): an all-white cloudy image
-    # does not vanish into the page.
-    st.html(
-        f"<style>iframe[title='{IMAGE_FRAME_TITLE}']{{outline:3px solid #31333f;outline-offset:0}}</style>"
+    streamlit_image_coordinates(
+        image, key=key, on_click=on_click, png_compression_level=1, width="stretch", cursor="crosshair"
     )
-    with st.container(width=int(image.width)):
-        streamlit_image_coordinates(
-            image, key=key, on_click=on_click, png_compression_level=1, width="stretch", cursor="crosshair"
-        )
 
 
 CLICK_QUEUE = Path(__file__).with_name("click_queue.html")
+CLOUD_ROW_KEY = "s2_cloud_row"
+"""The row of cloud buttons above the image, as high as a button (click_queue.html)."""
 
 
 def click_queue() -> None:
-    """Once per page: clicks on the image faster than the server answers are queued and sent in
-    order (none is lost), and the keyboard focus returns to the page after each click (see
-    click_queue.html). Drawn in the sidebar, where an empty element takes no room."""
+    """Once per page, for its clickable images: clicks faster than the server answers are queued
+    and sent in order (none is lost), the keyboard focus returns to the page after each click,
+    and the image gets a dark frame, so an all-white cloudy image does not vanish into the page
+    (see click_queue.html). Drawn in the sidebar, where an empty element takes no room."""
     st.sidebar.html(CLICK_QUEUE, unsafe_allow_javascript=True)
+
+
+def click_count(text: str, taken: int) -> None:
+    """The line above a clickable image (e.g. "3 pixels selected"), carrying the clicks the
+    server has taken so far for the click queue, which waits for that number to go up before
+    it sends the next click. An ``st.html`` element: the browser draws it as soon as it
+    arrives, where a markdown line waits for the rest of the run (the count showed ~1.3x later)."""
+    st.html(f"<p data-s2-clicks='{int(taken)}' style='margin:0'><strong>{escape(text)}</strong></p>")
 
 
 def drawing_map(fmap, key: str, feature_group, center, zoom: int) -> None:

@@ -17,6 +17,7 @@ BBOX = (14.5514, 45.8659, 14.5642, 45.8750)
 def texts(at) -> str:
     parts = [e.value for e in (*at.markdown, *at.caption, *at.subheader, *at.title)]
     parts += [e.value for e in (*at.error, *at.warning, *at.success, *at.info)]
+    parts += [e.proto.body for e in at.get("html")]  # the count line above the image
     return "\n".join(map(str, parts))
 
 
