@@ -420,16 +420,31 @@ def labelling_loop() -> None:
     )
     image_col, controls = st.columns([4, 1])
     ready = not labelling.finished and labelling.loader.is_ready(labelling.current)
-    with controls:
-        nav_buttons(labelling, ready)
-    with image_col:
-        if labelling.finished:
-            st.success(
-                f"All {progress.total} acquisitions reviewed. "
-                "Go Back to revise one, or open the Dataset page."
-            )
-            return
-        show_current(labelling, ready)
+    shown = st.session_state.get(DISPLAY_KEY)
+    if ready and view_controls.still_shows(shown):
+        # The image first (e.g. after Save & next, the next image is there): the browser gets
+        # it before the controls and the charts, and paints it sooner. Its place on the page
+        # stays the same; only the order in which the page's parts are sent changes.
+        with image_col:
+            beside = show_current(labelling, ready)
+        with controls:
+            nav_buttons(labelling, ready)
+        if st.session_state[DISPLAY_KEY] != shown:  # the controls chose another view after all
+            st.rerun()
+    else:  # the controls first: Skip and Back work while the image loads
+        with controls:
+            nav_buttons(labelling, ready)
+        with image_col:
+            if labelling.finished:
+                st.success(
+                    f"All {progress.total} acquisitions reviewed. "
+                    "Go Back to revise one, or open the Dataset page."
+                )
+                return
+            beside = show_current(labelling, ready)
+    if beside is not None:
+        with image_col:
+            show_insight(labelling, beside)
 
 
 def nav_buttons(labelling: LabellingSession, ready: bool) -> None:
@@ -553,14 +568,16 @@ def retry_current() -> None:
         labelling.loader.retry(labelling.current)
 
 
-def show_current(labelling: LabellingSession, ready: bool) -> None:
+def show_current(labelling: LabellingSession, ready: bool):
+    """The current image with its header; returns the place beside it for the spectra (None
+    when there is no image to show)."""
     acquisition = labelling.current
     tile = "unknown" if acquisition.cloud_cover is None else f"{acquisition.cloud_cover:.0f} %"
     status = review_text(labelling.review_of(acquisition), "not reviewed yet")
     with ui.showing_errors():
         scene = load_scene(labelling)
         if scene is None:
-            return
+            return None
         if not ready:  # the controls were drawn without the image: draw them again, enabled
             ui.rerun_here()
         verdict = labelling.verdict()
@@ -574,12 +591,17 @@ def show_current(labelling: LabellingSession, ready: bool) -> None:
             st.warning(verdict.message, icon=":material/cloud_off:")
         if not scene.valid.any():
             st.warning("This image has no valid data over the area. Skip it.")
-            return
+            return None
     with st.container(horizontal=True, gap="small"):
         with st.container(width=labelling.factor * labelling.aoi.shape[1]):
             click_area()
-        with st.container(width="stretch"):  # its own fragment: never holds the image back
-            insight.beside_image()
+        return st.container(width="stretch")
+
+
+def show_insight(labelling: LabellingSession, beside) -> None:
+    """The spectra beside the image and the time series below it."""
+    with beside:  # its own fragment: never holds the image back
+        insight.beside_image()
     with ui.showing_errors():
         insight.time_series(labelling)
 
