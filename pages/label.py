@@ -445,6 +445,7 @@ def labelling_loop() -> None:
     if beside is not None:
         with image_col:
             show_insight(labelling, beside)
+        labelling.prepare_next(st.session_state.get(DISPLAY_KEY, views.DEFAULT_VIEW))
 
 
 def nav_buttons(labelling: LabellingSession, ready: bool) -> None:
