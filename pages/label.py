@@ -40,10 +40,9 @@ FIRST_DATE = date(2015, 6, 23)  # Sentinel-2A's launch: no image is older
 IMAGE_SENT = "_image_sent"
 """The acquisition whose image the last full run sent."""
 PAINT_PAUSE_S = 0.03
-"""After a new image, the run waits this long before sending the controls and charts.
+"""After a new image, the run waits this long before sending the charts below and beside it.
 Streamlit's browser side renders what arrives within ~10 ms as one batch: sent together,
-the rest of the page held the image's paint back by 50-150 ms (benchmarks/stac_image.py,
-Save & next p50 134-249 ms without the pause, 75-133 ms with it)."""
+the charts held the image's paint back by 50-150 ms (benchmarks/stac_image.py)."""
 
 
 def plural(n: int, word: str) -> str:
@@ -428,35 +427,26 @@ def labelling_loop() -> None:
     )
     image_col, controls = st.columns([4, 1])
     ready = not labelling.finished and labelling.loader.is_ready(labelling.current)
-    shown = st.session_state.get(DISPLAY_KEY)
-    if ready and view_controls.still_shows(shown):
-        # The image first (e.g. after Save & next, the next image is there): the browser gets
-        # it before the controls and the charts, and paints it sooner. Its place on the page
-        # stays the same; only the order in which the page's parts are sent changes.
-        with image_col:
-            beside = show_current(labelling, ready)
-        if beside is not None and st.session_state.get(IMAGE_SENT) != labelling.current.id:
-            st.session_state[IMAGE_SENT] = labelling.current.id
-            time.sleep(PAINT_PAUSE_S)  # the browser paints the new image alone first
-        with controls:
-            nav_buttons(labelling, ready)
-        if st.session_state[DISPLAY_KEY] != shown:  # the controls chose another view after all
-            st.rerun()
-    else:  # the controls first: Skip and Back work while the image loads
-        with controls:
-            nav_buttons(labelling, ready)
-        with image_col:
-            if labelling.finished:
-                st.success(
-                    f"All {progress.total} acquisitions reviewed. "
-                    "Go Back to revise one, or open the Dataset page."
-                )
-                return
-            beside = show_current(labelling, ready)
-    if beside is not None:
-        with image_col:
-            show_insight(labelling, beside)
-        labelling.prepare_next(st.session_state.get(DISPLAY_KEY, views.DEFAULT_VIEW))
+    # The controls before the image: a key pressed as soon as the image shows must reach the
+    # buttons drawn for it (``act`` ignores those of the image before).
+    with controls:
+        nav_buttons(labelling, ready)
+    with image_col:
+        if labelling.finished:
+            st.success(
+                f"All {progress.total} acquisitions reviewed. "
+                "Go Back to revise one, or open the Dataset page."
+            )
+            return
+        beside = show_current(labelling, ready)
+    if beside is None:
+        return
+    if st.session_state.get(IMAGE_SENT) != labelling.current.id:
+        st.session_state[IMAGE_SENT] = labelling.current.id
+        time.sleep(PAINT_PAUSE_S)  # the browser paints the new image before the charts arrive
+    with image_col:
+        show_insight(labelling, beside)
+    labelling.prepare_next(st.session_state.get(DISPLAY_KEY, views.DEFAULT_VIEW))
 
 
 def nav_buttons(labelling: LabellingSession, ready: bool) -> None:

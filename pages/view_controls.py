@@ -98,23 +98,6 @@ def controls(band_names: Sequence[str], layers: dict) -> Display:
     return display
 
 
-def still_shows(display: Display | None) -> bool:
-    """True when the controls' state still describes ``display`` (no view control was
-    changed since it was drawn), so an image can be drawn with it before the controls."""
-    if display is None:
-        return False
-    state, view = st.session_state, display.view
-    if view.key.startswith(f"{CUSTOM}-"):
-        same_view = state.get(VIEW_KEY) == CUSTOM and tuple(state.get(k) for k in CUSTOM_BANDS) == view.bands
-    else:
-        same_view = state.get(VIEW_KEY) == view.key
-    return (
-        same_view
-        and state.get(STRETCH_KEY, "auto") == display.stretch
-        and float(state.get(BRIGHT_KEY, 1.0)) == display.brightness
-    )
-
-
 def chosen_view(band_names: Sequence[str]) -> View:
     key = st.session_state.get(VIEW_KEY, views.DEFAULT_VIEW)
     if key == views.CLOUD_VIEW_KEY:
