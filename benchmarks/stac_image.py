@@ -55,7 +55,8 @@ PERIOD = ("2015-07-01", "2016-06-30")
 """The five real dates and their copies 70, 140 and 210 days later: 20 images."""
 DEMO_PERIOD = ("2015-07-01", "2015-10-10")
 """About 20 demo dates, as many as the Earth Search period has."""
-SOURCES = {"on": "Earth Search (no account)", "off": "Earth Search (no account)", "demo": "Demo (offline, synthetic)"}
+EARTH_SEARCH, DEMO = "Earth Search (no account)", "Demo (offline, synthetic)"
+SOURCES = {"on": EARTH_SEARCH, "off": EARTH_SEARCH, "demo": DEMO}
 """Source picked in each mode; prefetch is off only in mode ``off``."""
 TEN_M = ("B02", "B03", "B04", "B08")
 INSTALL_START_CLOCK = """() => {
@@ -165,7 +166,9 @@ def main() -> None:
     parser.add_argument("--images", type=int, default=12)
     parser.add_argument("--latency", type=float, default=0.1, help="seconds added to every request")
     parser.add_argument(
-        "--modes", default="on,off,demo", help="modes to run: on,off (Earth Search with and without prefetch), demo"
+        "--modes",
+        default="on,off,demo",
+        help="modes to run: on, off (Earth Search with and without prefetch), demo (reference)",
     )
     args = parser.parse_args()
     sample = s2_cogs.find_sample()

@@ -35,6 +35,8 @@ CLEAR_SKY = 0.2
 PREFETCH_AHEAD = 2
 """Images fetched in the background beyond the one shown."""
 log = logging.getLogger(__name__)
+Prepared = tuple[render.OutlinedPicture, np.ndarray | None]
+"""A picture and the stretch limits it was drawn with."""
 _PICTURES = ThreadPoolExecutor(max_workers=1, thread_name_prefix="pictures")
 """Builds the next image's picture while the user labels the current one (``prepare_next``)."""
 
@@ -99,7 +101,7 @@ class LabellingSession:
         self.labeller: str | None = None
         """Who labels in this session; stored with each review and sample."""
         self._pictures: dict[tuple[str, Display], render.OutlinedPicture] = {}
-        self._prepared: dict[tuple[str, Display], tuple[render.OutlinedPicture, np.ndarray | None] | None] = {}
+        self._prepared: dict[tuple[str, Display], Prepared | None] = {}
         """The next image's picture and stretch limits, built in the background (None: under way)."""
         self._prepared_lock = threading.Lock()
         self._limits: dict[tuple[str, tuple[str, ...]], np.ndarray] = {}
@@ -195,9 +197,7 @@ class LabellingSession:
             self._pictures = {key: picture}
         return self._pictures[key]
 
-    def _build_picture(
-        self, scene: Scene, display: Display, limits: np.ndarray | None = None
-    ) -> tuple[render.OutlinedPicture, np.ndarray | None]:
+    def _build_picture(self, scene: Scene, display: Display, limits: np.ndarray | None = None) -> Prepared:
         """A scene's enlarged view and the stretch limits it used (computed unless given)."""
         if display.view.kind == "composite" and limits is None:
             stack = views.band_stack(scene.bands, scene.band_names, display.view.bands)
