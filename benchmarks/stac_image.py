@@ -10,7 +10,8 @@ sample) adds ``--latency`` (default 100 ms) to every request, STAC and COG alike
 2. The app under ``streamlit run`` pointed at the fake with ``LABELLER_STAC_URL``, driven by
    Chromium: time from Start to the first image shown, then ``--images`` times three clicks
    and Save & next, the time to the next image shown (browser clock), with and without
-   prefetch, each on a fresh data folder (empty scene cache).
+   prefetch, each on a fresh data folder (empty scene cache). For reference the same steps with
+   the demo source (``--modes demo``; same page, no network): what the page itself costs.
 
 Run from the repository root::
 
@@ -52,6 +53,11 @@ BBOX = s2_cogs.SAMPLE_BBOX
 """The real sample's area: 102 × 102 pixels, across a tile corner of every 10 m file."""
 PERIOD = ("2015-07-01", "2016-06-30")
 """The five real dates and their copies 70, 140 and 210 days later: 20 images."""
+DEMO_PERIOD = ("2015-07-01", "2015-10-10")
+"""About 20 demo dates, as many as the Earth Search period has."""
+EARTH_SEARCH, DEMO = "Earth Search (no account)", "Demo (offline, synthetic)"
+SOURCES = {"on": EARTH_SEARCH, "off": EARTH_SEARCH, "demo": DEMO}
+"""Source picked in each mode; prefetch is off only in mode ``off``."""
 TEN_M = ("B02", "B03", "B04", "B08")
 INSTALL_START_CLOCK = """() => {
   document.addEventListener('click', (e) => {
@@ -116,16 +122,16 @@ def one_image(fake: FakeEarthSearch, aoi: AreaOfInterest, title: str) -> None:
     print(f"  wall time for the 13 concurrent reads: {took * 1000:.0f} ms")
 
 
-def set_up(page: Page, url: str) -> tuple[tuple[int, int], float]:
+def set_up(page: Page, url: str, source: str, period: tuple[str, str]) -> tuple[tuple[int, int], float]:
     """Fill the form, press Start; returns the grid shape and ms from Start to the first image."""
     aoi = AreaOfInterest(*BBOX)
     open_app(page, url)
     for label, value in zip(BBOX_LABELS, BBOX, strict=True):
         fill_number(page, label, value)
     expect_text(page, f"Grid: {aoi.cols} × {aoi.rows} pixels")
-    fill_date(page, "Start date", PERIOD[0])
-    fill_date(page, "End date", PERIOD[1])
-    choose_option(page, "Source", "Earth Search (no account)")
+    fill_date(page, "Start date", period[0])
+    fill_date(page, "End date", period[1])
+    choose_option(page, "Source", source)
     page.evaluate(INSTALL_START_CLOCK)
     click_button(page, "Start")
     shown = wait_new_image(page, "")
@@ -135,10 +141,10 @@ def set_up(page: Page, url: str) -> tuple[tuple[int, int], float]:
     return aoi.shape, first
 
 
-def run_mode(browser, fake: FakeEarthSearch, prefetch: bool, images: int, workdir: Path):
+def run_mode(browser, fake: FakeEarthSearch, mode: str, images: int, workdir: Path):
     data_dir = workdir / "data"
     data_dir.mkdir(parents=True)
-    env = {**fake.env(), "LABELLER_PREFETCH": "1" if prefetch else "0"}
+    env = {**fake.env(), "LABELLER_PREFETCH": "0" if mode == "off" else "1"}
     server = AppServer(data_dir=data_dir, log_path=workdir / "streamlit.log", extra_env=env).start()
     context = browser.new_context(viewport=VIEWPORT, service_workers="block")
     context.set_default_timeout(60_000)
@@ -146,7 +152,8 @@ def run_mode(browser, fake: FakeEarthSearch, prefetch: bool, images: int, workdi
     try:
         page = context.new_page()
         fake.clear()
-        shape, first = set_up(page, server.url)
+        period = DEMO_PERIOD if mode == "demo" else PERIOD
+        shape, first = set_up(page, server.url, SOURCES[mode], period)
         latencies = label_images(page, shape, images)
         return first, latencies, len(fake.counted("/cogs")), len(fake.counted("/search"))
     finally:
@@ -158,7 +165,11 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--images", type=int, default=12)
     parser.add_argument("--latency", type=float, default=0.1, help="seconds added to every request")
-    parser.add_argument("--modes", default="on,off", help="prefetch modes to run: on,off")
+    parser.add_argument(
+        "--modes",
+        default="on,off,demo",
+        help="modes to run: on, off (Earth Search with and without prefetch), demo (reference)",
+    )
     args = parser.parse_args()
     sample = s2_cogs.find_sample()
     if sample is None:
@@ -175,13 +186,14 @@ def main() -> None:
             with sync_playwright() as playwright:
                 browser = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
                 for mode in filter(None, args.modes.split(",")):
-                    results[mode] = run_mode(browser, fake, mode == "on", args.images, workdir / mode)
+                    results[mode] = run_mode(browser, fake, mode, args.images, workdir / mode)
                 browser.close()
     print(f"In the app (Chromium, {args.images} × Save & next, fresh scene cache per mode):")
     for mode, (first, latencies, cog_requests, searches) in results.items():
         p50, p95 = statistics.median(latencies), percentile(latencies, 95)
+        name = "demo source (reference)" if mode == "demo" else f"prefetch {mode}"
         print(
-            f"  prefetch {mode:3}: Start → first image {first:6.0f} ms; Save & next → next image "
+            f"  {name:23}: Start → first image {first:6.0f} ms; Save & next → next image "
             f"p50 {p50:6.0f} ms  p95 {p95:6.0f} ms  (min {min(latencies):.0f}, max {max(latencies):.0f}); "
             f"COG requests {cog_requests}, searches {searches}"
         )

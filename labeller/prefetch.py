@@ -8,9 +8,12 @@ whichever thread makes the request. The page polls that status from its own thre
 worker thread ever touches Streamlit.
 
 Requests stay bounded under faults: an acquisition is fetched by one fetch at a time (the
-foreground waits for a background fetch already under way), and a failed fetch is
-remembered, so neither a rerun, a prefetch nor the foreground asks the server again until
-the user presses Retry (``retry``).
+foreground waits for a background fetch already under way, also a quiet one for the time
+series), and a failed fetch is remembered, so neither a rerun, a prefetch nor the foreground
+asks the server again until the user presses Retry (``retry``).
+
+Quiet fetches (``fetch_quietly``, for the time series) give way: each waits until no fetch of
+an image the user is shown or about to see is under way.
 """
 
 from __future__ import annotations
@@ -58,10 +61,12 @@ class FetchStatus:
 class Fetch:
     """One fetch of one acquisition under way (or just finished) on a worker thread."""
 
-    def __init__(self, acquisition: Acquisition) -> None:
+    def __init__(self, acquisition: Acquisition, keep: bool = True) -> None:
         self.acquisition = acquisition
         self.status = FetchStatus()
         self.future: Future[Scene] = Future()
+        self.keep = keep
+        """Hold the scene in memory once fetched (False: a quiet fetch nobody waits for yet)."""
 
     def done(self) -> bool:
         return self.future.done()
@@ -93,6 +98,8 @@ class SceneLoader:
         self._pending: dict[str, Fetch] = {}
         self._failed: dict[str, Exception] = {}
         self._lock = threading.Lock()
+        self._changed = threading.Condition(self._lock)
+        """Notified whenever a fetch ends (quiet fetches wait for the others to end)."""
 
     def get(self, acquisition: Acquisition) -> Scene:
         """The scene, waiting for a fetch already under way rather than starting another.
@@ -119,6 +126,7 @@ class SceneLoader:
             if fetch is None:
                 fetch = self._pending[acquisition.id] = Fetch(acquisition)
                 _POOL.submit(self._run, fetch)
+            fetch.keep = True  # a quiet fetch under way: the user wants this one now
             return fetch
 
     def prefetch(self, acquisitions: list[Acquisition]) -> None:
@@ -129,16 +137,24 @@ class SceneLoader:
     def fetch_quietly(self, acquisition: Acquisition) -> Scene:
         """The scene from memory, the disk cache or the source, without keeping it in memory
         (so a background job never pushes out the scenes the user is about to see). Waits for
-        a fetch under way and raises a remembered failure rather than asking the source again."""
+        a fetch under way and raises a remembered failure rather than asking the source again.
+        Starts only when no other fetch is under way (the image shown and the next ones come
+        first); a ``start`` of the same scene meanwhile waits for this fetch instead of
+        asking the source again."""
         with self._lock:
+            while any(f.keep for f in self._pending.values()):
+                self._changed.wait()
             if acquisition.id in self._memory:
                 return self._memory[acquisition.id]
             pending, failure = self._pending.get(acquisition.id), self._failed.get(acquisition.id)
+            mine = pending is None and failure is None
+            if mine:
+                pending = self._pending[acquisition.id] = Fetch(acquisition, keep=False)
         if failure is not None:
             raise failure
-        if pending is not None:
-            return pending.future.result()
-        return self._obtain(acquisition)
+        if mine:
+            self._run(pending)  # on this (the series') thread
+        return pending.future.result()
 
     def is_ready(self, acquisition: Acquisition) -> bool:
         with self._lock:
@@ -157,7 +173,7 @@ class SceneLoader:
     def _run(self, fetch: Fetch) -> None:
         try:
             with self.source.reporting(fetch.status.set):
-                scene = self._load(fetch.acquisition)
+                scene = self._load(fetch)
         except Exception as error:  # noqa: BLE001 - kept (see _load) and shown by the page
             log.info("fetch of %s failed: %s", fetch.acquisition.id, type(error).__name__)
             fetch.future.set_exception(error)
@@ -174,22 +190,30 @@ class SceneLoader:
             self.cache.put(key, scene)
         return scene
 
-    def _load(self, acquisition: Acquisition) -> Scene:
+    def _load(self, fetch: Fetch) -> Scene:
         try:
-            scene = self._obtain(acquisition)
-            self._remember(acquisition.id, scene)
-            return scene
-        except Exception as error:
-            with self._lock:
-                self._failed[acquisition.id] = error  # before it stops being pending: no refetch
+            scene = self._obtain(fetch.acquisition)
+        except BaseException as error:
+            self._end(fetch, failure=error)
             raise
-        finally:
-            with self._lock:
-                self._pending.pop(acquisition.id, None)
+        self._end(fetch, scene=scene)
+        return scene
+
+    def _end(self, fetch: Fetch, scene: Scene | None = None, failure: BaseException | None = None) -> None:
+        """Hold the scene (or remember the failure: no refetch until ``retry``) and stop the
+        fetch being pending, in one step, so a ``start`` joining it meanwhile finds either."""
+        with self._lock:
+            if fetch.keep:  # not for a quiet fetch: a failed date is the series' own to leave out
+                if scene is not None:
+                    self._remember(fetch.acquisition.id, scene)
+                elif isinstance(failure, Exception):
+                    self._failed[fetch.acquisition.id] = failure
+            self._pending.pop(fetch.acquisition.id, None)
+            self._changed.notify_all()
 
     def _remember(self, acquisition_id: str, scene: Scene) -> None:
-        with self._lock:
-            self._memory[acquisition_id] = scene
-            self._memory.move_to_end(acquisition_id)
-            while len(self._memory) > self.keep:
-                self._memory.popitem(last=False)
+        """Hold a scene (the caller holds the lock)."""
+        self._memory[acquisition_id] = scene
+        self._memory.move_to_end(acquisition_id)
+        while len(self._memory) > self.keep:
+            self._memory.popitem(last=False)

@@ -3,6 +3,7 @@ index through the campaign's dates (click a date to go there)."""
 
 from __future__ import annotations
 
+import pandas as pd
 import streamlit as st
 
 from labeller import spectra, views
@@ -173,17 +174,22 @@ series_still = st.fragment(series_body)
 
 
 def draw_series(labelling: LabellingSession, rows: list[dict]) -> None:
-    current = labelling.current.time.strftime("%Y-%m-%d")
+    """The series with the current date marked. The data go in named datasets and the spec
+    stays the same from image to image, so after Save & next the browser updates the drawn
+    chart's data instead of building the chart anew (a long task that held back the paint
+    of the next image)."""
+    current = pd.DataFrame({"date": [labelling.current.time.strftime("%Y-%m-%d")]})
     x = {"field": "date", "type": "temporal", "title": None}
     spec = {
+        "datasets": {"current": current, "rows": pd.DataFrame(rows)},
         "height": 170,
         "layer": [
-            {"data": {"values": [{"date": current}]},
+            {"data": {"name": "current"},
              "mark": {"type": "rule", "color": "#f0a000", "strokeWidth": 2}, "encoding": {"x": x}},
-            {"data": {"values": rows}, "mark": {"type": "line", "opacity": 0.6},
+            {"data": {"name": "rows"}, "mark": {"type": "line", "opacity": 0.6},
              "encoding": {"x": x, "y": {"field": "value", "type": "quantitative", "title": None},
                           "color": {"field": "series", "title": None}}},
-            {"data": {"values": rows}, "mark": {"type": "point", "filled": True, "size": 60},
+            {"data": {"name": "rows"}, "mark": {"type": "point", "filled": True, "size": 60},
              "params": [{"name": "pick", "select": {"type": "point", "fields": ["i"]}}],
              "encoding": {"x": x, "y": {"field": "value", "type": "quantitative"},
                           "color": {"field": "series", "title": None},

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import time
 from datetime import date, timedelta
 from functools import partial
 
@@ -36,6 +37,12 @@ MAP_KEY, IMAGE_KEY, DISPLAY_KEY, CLICKS_TAKEN = "aoi_map", "image", "_display", 
 SHORTCUTS = {"save": "S", "skip": "K", "back": "B", "clear": "X"}
 KEYS_HELP = "Keys: **S** save & next · **K** skip · **B** back · **X** clear · **V** / **Shift+V** view"
 FIRST_DATE = date(2015, 6, 23)  # Sentinel-2A's launch: no image is older
+IMAGE_SENT = "_image_sent"
+"""The acquisition whose image the last full run sent."""
+PAINT_PAUSE_S = 0.03
+"""After a new image, the run waits this long before sending the charts below and beside it.
+Streamlit's browser side renders what arrives within ~10 ms as one batch: sent together,
+the charts held the image's paint back by 50-150 ms (benchmarks/stac_image.py)."""
 
 
 def plural(n: int, word: str) -> str:
@@ -420,6 +427,8 @@ def labelling_loop() -> None:
     )
     image_col, controls = st.columns([4, 1])
     ready = not labelling.finished and labelling.loader.is_ready(labelling.current)
+    # The controls before the image: a key pressed as soon as the image shows must reach the
+    # buttons drawn for it (``act`` ignores those of the image before).
     with controls:
         nav_buttons(labelling, ready)
     with image_col:
@@ -429,7 +438,15 @@ def labelling_loop() -> None:
                 "Go Back to revise one, or open the Dataset page."
             )
             return
-        show_current(labelling, ready)
+        beside = show_current(labelling, ready)
+    if beside is None:
+        return
+    if st.session_state.get(IMAGE_SENT) != labelling.current.id:
+        st.session_state[IMAGE_SENT] = labelling.current.id
+        time.sleep(PAINT_PAUSE_S)  # the browser paints the new image before the charts arrive
+    with image_col:
+        show_insight(labelling, beside)
+    labelling.prepare_next(st.session_state.get(DISPLAY_KEY, views.DEFAULT_VIEW))
 
 
 def nav_buttons(labelling: LabellingSession, ready: bool) -> None:
@@ -556,14 +573,16 @@ def retry_current() -> None:
         labelling.loader.retry(labelling.current)
 
 
-def show_current(labelling: LabellingSession, ready: bool) -> None:
+def show_current(labelling: LabellingSession, ready: bool):
+    """The current image with its header; returns the place beside it for the spectra (None
+    when there is no image to show)."""
     acquisition = labelling.current
     tile = "unknown" if acquisition.cloud_cover is None else f"{acquisition.cloud_cover:.0f} %"
     status = review_text(labelling.review_of(acquisition), "not reviewed yet")
     with ui.showing_errors():
         scene = load_scene(labelling)
         if scene is None:
-            return
+            return None
         if not ready:  # the controls were drawn without the image: draw them again, enabled
             ui.rerun_here()
         verdict = labelling.verdict()
@@ -577,12 +596,17 @@ def show_current(labelling: LabellingSession, ready: bool) -> None:
             st.warning(verdict.message, icon=":material/cloud_off:")
         if not scene.valid.any():
             st.warning("This image has no valid data over the area. Skip it.")
-            return
+            return None
     with st.container(horizontal=True, gap="small"):
         with st.container(width=labelling.factor * labelling.aoi.shape[1]):
             click_area()
-        with st.container(width="stretch"):  # its own fragment: never holds the image back
-            insight.beside_image()
+        return st.container(width="stretch")
+
+
+def show_insight(labelling: LabellingSession, beside) -> None:
+    """The spectra beside the image and the time series below it."""
+    with beside:  # its own fragment: never holds the image back
+        insight.beside_image()
     with ui.showing_errors():
         insight.time_series(labelling)
 

@@ -68,7 +68,8 @@ def _driver_rows(frame: pd.DataFrame, dialect) -> list[tuple]:
         elif isinstance(column_type, sa.Double) and series.dtype == np.float64:
             columns.append(series.tolist())
         else:
-            columns.append(series.astype(object).where(series.notna(), None).tolist())
+            # one conversion, not a Series per step: a Save of a few pixels waited ~3 ms here
+            columns.append(series.to_numpy(dtype=object, na_value=None).tolist())
     return list(zip(*columns, strict=True))
 
 

@@ -144,3 +144,47 @@ def test_a_scene_fetched_for_the_time_series_is_cached_with_its_cloud_layer(tmp_
     assert np.array_equal(stored.extra["cloud_probability"], quiet.extra["cloud_probability"])
     later = SceneLoader(source, AOI, cache).get(acquisitions[0])
     assert later.extra["cloud_probability"] is not None and source.calls == [acquisitions[0].id]
+
+
+def wait_for_calls(source: CountingSource, count: int) -> None:
+    for _ in range(1000):
+        with source.lock:
+            if len(source.calls) >= count:
+                return
+        threading.Event().wait(0.01)
+    raise AssertionError(f"the source got {source.calls}, expected {count} calls")
+
+
+def test_stepping_to_a_date_the_series_is_fetching_waits_for_that_fetch(tmp_path, acquisitions):
+    """No second request for the same image: the user's fetch joins the series' quiet one,
+    and the scene is then held like any the user stepped to."""
+    source = CountingSource()
+    source.gate.clear()
+    loader = SceneLoader(source, AOI, SceneCache(tmp_path))
+    quiet = []
+    series = threading.Thread(target=lambda: quiet.append(loader.fetch_quietly(acquisitions[0])))
+    series.start()
+    wait_for_calls(source, 1)
+    fetch = loader.start(acquisitions[0])
+    assert fetch is not None and not fetch.done()
+    source.gate.set()
+    scene = fetch.future.result(timeout=30)
+    series.join(30)
+    assert quiet == [scene] and loader.is_ready(acquisitions[0])
+    assert source.calls == [acquisitions[0].id]
+
+
+def test_the_series_waits_while_the_images_the_user_is_about_to_see_are_fetched(tmp_path, acquisitions):
+    source = CountingSource()
+    source.gate.clear()
+    loader = SceneLoader(source, AOI, SceneCache(tmp_path))
+    loader.prefetch(acquisitions[:2])
+    wait_for_calls(source, 2)
+    series = threading.Thread(target=loader.fetch_quietly, args=(acquisitions[2],))
+    series.start()
+    series.join(0.5)
+    assert series.is_alive() and acquisitions[2].id not in source.calls  # waiting, not fetching
+    source.gate.set()
+    series.join(30)
+    assert source.calls[2:] == [acquisitions[2].id]
+    assert not loader.is_ready(acquisitions[2])  # quiet: not held in memory

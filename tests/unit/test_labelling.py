@@ -309,3 +309,28 @@ def test_the_next_images_are_fetched_only_once_the_current_one_is_there(store, s
         assert time.monotonic() < deadline, source.asked
         time.sleep(0.01)
     assert source.asked[0] == first and sorted(source.asked[1:]) == sorted(ahead)
+
+
+def test_the_next_picture_is_built_in_the_background_and_shown_the_same(store, spec, monkeypatch):
+    """prepare_next builds the next image's picture and PNG on another thread; after Save &
+    next the page gets that picture, with the carried-over selection outlined exactly as a
+    picture built on the spot would show it."""
+    from labeller import labelling
+    from labeller.views import DEFAULT_VIEW, VIEWS, Display
+
+    session = start(store, spec)
+    for pixel in valid_pixels(session, 4):
+        session.toggle(pixel)
+    following = session.acquisitions[1]
+    session.loader.get(following)  # the prefetch's work, done here
+    session.prepare_next(DEFAULT_VIEW)
+    labelling._PICTURES.submit(lambda: None).result(30)  # the pictures thread is done
+    built = []
+    monkeypatch.setattr(session, "_build_picture", lambda *a: built.append(a) or pytest.fail("built again"))
+    session.save_and_next()
+    assert session.current == following and built == []
+    shown = session.png(DEFAULT_VIEW)
+    monkeypatch.undo()
+    scene, display = session.scene(), Display(VIEWS[DEFAULT_VIEW])
+    fresh, _ = session._build_picture(scene, display)
+    assert shown.data == fresh.png(session.selection, session._crossed()).data
