@@ -5,10 +5,7 @@ Pure Python over a store and a source, so pages stay thin and tests need no brow
 
 from __future__ import annotations
 
-import logging
-import threading
 from collections.abc import Iterator
-from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
 from dataclasses import dataclass
 
@@ -19,6 +16,7 @@ from labeller.campaign import CampaignSpec
 from labeller.cloud_guard import DEFAULT_SKIP_REASON, Verdict, judge
 from labeller.clouds import CloudLayer
 from labeller.errors import ReviewConflictError
+from labeller.pictures import Pictures
 from labeller.png import Png
 from labeller.prefetch import SceneLoader
 from labeller.scene_cache import SceneCache
@@ -34,11 +32,6 @@ CLEAR_SKY = 0.2
 """Cloud probability below which a saved pixel's spectrum becomes its shadow reference."""
 PREFETCH_AHEAD = 2
 """Images fetched in the background beyond the one shown."""
-log = logging.getLogger(__name__)
-Prepared = tuple[render.OutlinedPicture, np.ndarray | None]
-"""A picture and the stretch limits it was drawn with."""
-_PICTURES = ThreadPoolExecutor(max_workers=1, thread_name_prefix="pictures")
-"""Builds the next image's picture while the user labels the current one (``prepare_next``)."""
 
 
 __all__ = ["PREFETCH_AHEAD", "LabellingSession", "LoopProgress", "ReviewConflictError"]
@@ -100,12 +93,7 @@ class LabellingSession:
         """An index through the campaign's dates, filled in the background."""
         self.labeller: str | None = None
         """Who labels in this session; stored with each review and sample."""
-        self._pictures: dict[tuple[str, Display], render.OutlinedPicture] = {}
-        self._prepared: dict[tuple[str, Display], Prepared | None] = {}
-        """The next image's picture and stretch limits, built in the background (None: under way)."""
-        self._prepared_lock = threading.Lock()
-        self._limits: dict[tuple[str, tuple[str, ...]], np.ndarray] = {}
-        self._typed: np.ndarray | None = None
+        self.pictures = Pictures(self.loader, self.aoi, self.factor)
         self.include_flagged = False
         """Save the selected pixels that look cloudy on this image too (reset on every image)."""
         self.references: dict[Pixel, np.ndarray] = {}
@@ -182,66 +170,15 @@ class LabellingSession:
             current.future.add_done_callback(lambda _: self.loader.prefetch(ahead))
 
     def _picture(self, display: Display) -> render.OutlinedPicture:
-        """The current scene's enlarged view (pixels outside the typed box dimmed), built once
-        per image and display, or taken ready-made from ``prepare_next``."""
-        key = (self.current.id, display)
-        if key not in self._pictures:
-            limits_key = (self.current.id, display.view.bands)
-            with self._prepared_lock:
-                prepared = self._prepared.pop(key, None)
-            if prepared is None:
-                prepared = self._build_picture(self.scene(), display, self._limits.get(limits_key))
-            picture, limits = prepared
-            if limits is not None:  # once per scene and view: a change of brightness reuses them
-                self._limits = {limits_key: limits}
-            self._pictures = {key: picture}
-        return self._pictures[key]
-
-    def _build_picture(self, scene: Scene, display: Display, limits: np.ndarray | None = None) -> Prepared:
-        """A scene's enlarged view and the stretch limits it used (computed unless given)."""
-        if display.view.kind == "composite" and limits is None:
-            stack = views.band_stack(scene.bands, scene.band_names, display.view.bands)
-            limits = views.stretch_limits(stack, scene.valid)
-        rgb = render.composite(scene, display, limits)
-        rgb = render.dim_outside(rgb, self._typed_mask())
-        return render.OutlinedPicture(render.enlarge(rgb, self.factor), self.factor), limits
+        return self.pictures.of(self.current, display)
 
     def prepare_next(self, display: Display | str = views.DEFAULT_VIEW) -> None:
         """Build the next image's picture and PNG in the background when that image is held
         already, so Save & next then only outlines the selection on it (the page calls this
         once the current image is drawn: the work never delays it)."""
         following = self.index + 1
-        if not self.prefetching or following >= len(self.acquisitions):
-            return
-        acquisition, display = self.acquisitions[following], _display(display)
-        key = (acquisition.id, display)
-        if not self.loader.is_ready(acquisition):
-            return
-        with self._prepared_lock:
-            if key in self._prepared:
-                return
-            self._prepared = {key: None}  # under way; only the latest is kept
-        _PICTURES.submit(self._prepare, acquisition, display)
-
-    def _prepare(self, acquisition: Acquisition, display: Display) -> None:
-        key = (acquisition.id, display)
-        try:
-            picture, limits = self._build_picture(self.loader.get(acquisition), display)
-            picture.png(frozenset())  # every strip compressed once, without a selection
-        except Exception:  # noqa: BLE001 - the page builds it itself then, and shows any error
-            log.info("preparing the picture of %s failed", acquisition.id, exc_info=True)
-            picture = None
-        with self._prepared_lock:
-            if key in self._prepared:  # still wanted: neither taken nor replaced meanwhile
-                if picture is None:
-                    del self._prepared[key]
-                else:
-                    self._prepared[key] = (picture, limits)
-
-    def _typed_mask(self) -> np.ndarray:
-        if self._typed is None:
-            self._typed = self.aoi.typed_mask()
-        return self._typed
+        if self.prefetching and following < len(self.acquisitions):
+            self.pictures.prepare(self.acquisitions[following], _display(display))
 
     def _crossed(self) -> frozenset:
         """The selected pixels drawn as flagged (none once included on purpose)."""

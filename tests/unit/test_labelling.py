@@ -315,7 +315,7 @@ def test_the_next_picture_is_built_in_the_background_and_shown_the_same(store, s
     """prepare_next builds the next image's picture and PNG on another thread; after Save &
     next the page gets that picture, with the carried-over selection outlined exactly as a
     picture built on the spot would show it."""
-    from labeller import labelling
+    from labeller import pictures
     from labeller.views import DEFAULT_VIEW, VIEWS, Display
 
     session = start(store, spec)
@@ -324,13 +324,13 @@ def test_the_next_picture_is_built_in_the_background_and_shown_the_same(store, s
     following = session.acquisitions[1]
     session.loader.get(following)  # the prefetch's work, done here
     session.prepare_next(DEFAULT_VIEW)
-    labelling._PICTURES.submit(lambda: None).result(30)  # the pictures thread is done
+    pictures.BUILDER.submit(lambda: None).result(30)  # the pictures thread is done
     built = []
-    monkeypatch.setattr(session, "_build_picture", lambda *a: built.append(a) or pytest.fail("built again"))
+    monkeypatch.setattr(session.pictures, "build", lambda *a: built.append(a) or pytest.fail("built again"))
     session.save_and_next()
     assert session.current == following and built == []
     shown = session.png(DEFAULT_VIEW)
     monkeypatch.undo()
     scene, display = session.scene(), Display(VIEWS[DEFAULT_VIEW])
-    fresh, _ = session._build_picture(scene, display)
+    fresh, _ = session.pictures.build(scene, display)
     assert shown.data == fresh.png(session.selection, session._crossed()).data
