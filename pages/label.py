@@ -37,12 +37,12 @@ MAP_KEY, IMAGE_KEY, DISPLAY_KEY, CLICKS_TAKEN = "aoi_map", "image", "_display", 
 SHORTCUTS = {"save": "S", "skip": "K", "back": "B", "clear": "X"}
 KEYS_HELP = "Keys: **S** save & next · **K** skip · **B** back · **X** clear · **V** / **Shift+V** view"
 FIRST_DATE = date(2015, 6, 23)  # Sentinel-2A's launch: no image is older
-IMAGE_SENT = "_image_sent"
-"""The acquisition whose image the last full run sent."""
+# (Comments, not docstrings: Streamlit's magic would write a bare string onto this page.)
+IMAGE_SENT = "_image_sent"  # the acquisition whose image the last full run sent
+# After a new image, the run waits this long before sending the charts below and beside it.
+# Streamlit's browser side renders what arrives within ~10 ms as one batch: sent together,
+# the charts held the image's paint back by 50-150 ms (benchmarks/stac_image.py).
 PAINT_PAUSE_S = 0.03
-"""After a new image, the run waits this long before sending the charts below and beside it.
-Streamlit's browser side renders what arrives within ~10 ms as one batch: sent together,
-the charts held the image's paint back by 50-150 ms (benchmarks/stac_image.py)."""
 
 
 def plural(n: int, word: str) -> str:
