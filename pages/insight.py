@@ -81,8 +81,9 @@ def spectra_chart(labelling: LabellingSession) -> None:
     spec = {
         "datasets": {"lines": lines, "reference": reference},
         "layer": layers,
-        "height": 210,
-        "config": {"legend": {"orient": "bottom"}},
+        "height": 260,  # the plot, its axes and a legend of two lines
+        # one entry per line: side by side, "flagged (cloud)" was cut off in the narrow column
+        "config": {"legend": {"orient": "bottom", "direction": "vertical"}},
     }
     st.vega_lite_chart(spec=spec, width="stretch")
 
