@@ -81,13 +81,7 @@ def touched_tile_bytes(path: Path, aoi: AreaOfInterest) -> tuple[int, int]:
 def inside_one_tile_row() -> AreaOfInterest:
     """An area as large as the sample's whose window lies in one row of 10 m tiles (rows
     300–402 of the 256-row tiles): the common case on real 1024-px tiles."""
-    from pyproj import Transformer
-
-    west, north = s2_cogs.ORIGIN
-    to_wgs = Transformer.from_crs(s2_cogs.EPSG, 4326, always_xy=True)
-    lon0, lat0 = to_wgs.transform(west + 1990, north - 4010)
-    lon1, lat1 = to_wgs.transform(west + 3000, north - 3010)
-    return AreaOfInterest(lon0, lat0, lon1, lat1)
+    return s2_cogs.aoi_in_files(east=(1990, 3000), south=(4010, 3010))
 
 
 def one_image(fake: FakeEarthSearch, aoi: AreaOfInterest, title: str) -> None:

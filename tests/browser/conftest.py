@@ -25,6 +25,8 @@ import sys
 import time
 import urllib.request
 import zlib
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -226,17 +228,39 @@ class AppServer:
             self.process.wait(timeout=10)
 
 
-@pytest.fixture
-def app(tmp_path) -> AppServer:
-    """A fresh app server for this test, with its own data folder (so an empty label database)."""
+@contextmanager
+def serving(tmp_path: Path, extra_env: dict[str, str] | None = None) -> Iterator[AppServer]:
+    """A fresh app server with its own data folder ``tmp_path/data`` (an empty label database
+    unless the test put files there first) and ``extra_env``; stopped at the end."""
     problems = missing_requirements()
     if problems:
         _skip_or_fail(problems)
     data_dir = tmp_path / "data"
-    data_dir.mkdir()
-    server = AppServer(data_dir=data_dir, log_path=tmp_path / "streamlit.log").start()
-    yield server
-    server.stop()
+    data_dir.mkdir(exist_ok=True)
+    server = AppServer(data_dir=data_dir, log_path=tmp_path / "streamlit.log", extra_env=extra_env or {})
+    server.start()
+    try:
+        yield server
+    finally:
+        server.stop()
+
+
+@contextmanager
+def serving_sentinelhub(tmp_path: Path, fake) -> Iterator[AppServer]:
+    """The app with a fake Sentinel Hub's URLs and credentials in its environment, and a
+    throw-away config home (``server.config_home``), to show nothing is written there."""
+    config_home = tmp_path / "xdg-config"
+    config_home.mkdir()
+    with serving(tmp_path, {**fake.env("sentinelhub"), "XDG_CONFIG_HOME": str(config_home)}) as server:
+        server.config_home = config_home
+        yield server
+
+
+@pytest.fixture
+def app(tmp_path) -> Iterator[AppServer]:
+    """A fresh app server for this test, with its own data folder (so an empty label database)."""
+    with serving(tmp_path) as server:
+        yield server
 
 
 # --- the browser ------------------------------------------------------------------------------------

@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 from playwright.sync_api import expect
 
-from tests.browser.conftest import AppServer, missing_requirements
+from tests.browser.conftest import serving
 from tests.browser.helpers import (
     click_button,
     click_image_pixel,
@@ -128,33 +128,20 @@ def test_each_browser_session_keeps_its_own_unsaved_selection(app, browser, cont
 
 
 def test_a_broken_secrets_file_is_named_with_the_fix(tmp_path, page):
-    if missing_requirements():
-        pytest.skip("browser tests cannot run here: " + "; ".join(missing_requirements()))
     data_dir = tmp_path / "data"
     data_dir.mkdir()
     (data_dir / "no-secrets.toml").write_text('[connections.labels]\nurl = "postgresql://x\n')  # unclosed
-    server = AppServer(data_dir=data_dir, log_path=tmp_path / "streamlit.log").start()
-    try:
+    with serving(tmp_path) as server:
         page.set_viewport_size(LAPTOP)
         open_app(page, server.url)
         expect_text(page, "are not valid TOML. Fix them and reload the page.")
         shot(page, "secrets-broken")
         expect_no_exception(page)
-    finally:
-        server.stop()
 
 
 def test_a_bad_database_url_is_named_with_the_fix(tmp_path, page):
-    if missing_requirements():
-        pytest.skip("browser tests cannot run here: " + "; ".join(missing_requirements()))
-    data_dir = tmp_path / "data"
-    data_dir.mkdir()
-    server = AppServer(
-        data_dir=data_dir,
-        log_path=tmp_path / "streamlit.log",
-        extra_env={"LABELLER_DATABASE_URL": "postgresql://labeller:hunter2@127.0.0.1:1/labels"},
-    ).start()
-    try:
+    env = {"LABELLER_DATABASE_URL": "postgresql://labeller:hunter2@127.0.0.1:1/labels"}
+    with serving(tmp_path, env) as server:
         page.set_viewport_size(LAPTOP)
         open_app(page, server.url)  # "/" first: a deep link to /dataset is issue 13's other part
         go_to_page(page, "Dataset")
@@ -162,6 +149,4 @@ def test_a_bad_database_url_is_named_with_the_fix(tmp_path, page):
         expect(page.get_by_text("hunter2")).to_have_count(0)  # the password is never shown
         shot(page, "database-unreachable")
         expect_no_exception(page)
-    finally:
-        server.stop()
     assert "hunter2" not in server.log()

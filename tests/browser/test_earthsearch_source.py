@@ -8,12 +8,14 @@ under each clicked 10 m pixel, bit for bit.
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+
 import numpy as np
 import pytest
 
 from labeller.aoi import AreaOfInterest
 from labeller.bands import L2A
-from tests.browser.conftest import AppServer, _skip_or_fail, missing_requirements
+from tests.browser.conftest import AppServer, serving
 from tests.browser.helpers import (
     click_button,
     expect_no_exception,
@@ -42,17 +44,9 @@ def fake_es(tmp_path_factory):
 
 
 @pytest.fixture
-def app(tmp_path, fake_es) -> AppServer:
-    problems = missing_requirements()
-    if problems:
-        _skip_or_fail(problems)
-    data_dir = tmp_path / "data"
-    data_dir.mkdir()
-    server = AppServer(
-        data_dir=data_dir, log_path=tmp_path / "streamlit.log", extra_env=fake_es.env()
-    ).start()
-    yield server
-    server.stop()
+def app(tmp_path, fake_es) -> Iterator[AppServer]:
+    with serving(tmp_path, fake_es.env()) as server:
+        yield server
 
 
 def test_label_real_pixels_through_earth_search(app, page, fake_es):

@@ -12,6 +12,7 @@ Needs the label page's source wiring: a "Source" selectbox offering "Sentinel Hu
 from __future__ import annotations
 
 import re
+from collections.abc import Iterator
 
 import numpy as np
 import pytest
@@ -19,7 +20,7 @@ from playwright.sync_api import Page, expect
 
 from labeller.aoi import AreaOfInterest
 from labeller.bands import L1C
-from tests.browser.conftest import AppServer, _skip_or_fail, missing_requirements
+from tests.browser.conftest import AppServer, serving_sentinelhub
 from tests.browser.helpers import (
     click_button,
     expect_no_exception,
@@ -53,20 +54,9 @@ def fake_sh():
 
 
 @pytest.fixture
-def app(tmp_path, fake_sh) -> AppServer:
-    """The app with the fake's URLs and credentials in its environment (and a throw-away
-    config home, to show nothing is written there)."""
-    problems = missing_requirements()
-    if problems:
-        _skip_or_fail(problems)
-    data_dir, config_home = tmp_path / "data", tmp_path / "xdg-config"
-    data_dir.mkdir()
-    config_home.mkdir()
-    env = {**fake_sh.env("sentinelhub"), "XDG_CONFIG_HOME": str(config_home)}
-    server = AppServer(data_dir=data_dir, log_path=tmp_path / "streamlit.log", extra_env=env).start()
-    server.config_home = config_home
-    yield server
-    server.stop()
+def app(tmp_path, fake_sh) -> Iterator[AppServer]:
+    with serving_sentinelhub(tmp_path, fake_sh) as server:
+        yield server
 
 
 def fill_date(page: Page, label: str, value: str) -> None:

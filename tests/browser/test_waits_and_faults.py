@@ -10,6 +10,7 @@ server log never says ``missing ScriptRunContext`` (no Streamlit call from a wor
 from __future__ import annotations
 
 import re
+from collections.abc import Iterator
 from datetime import UTC, date, timedelta
 
 import pytest
@@ -18,7 +19,7 @@ from sentinelhub.time_utils import parse_time_interval
 
 from labeller.aoi import AreaOfInterest
 from labeller.sources.sentinelhub import merge_features
-from tests.browser.conftest import NOT_LOOPBACK, AppServer, _skip_or_fail, missing_requirements, offline
+from tests.browser.conftest import NOT_LOOPBACK, AppServer, offline, serving_sentinelhub
 from tests.browser.helpers import (
     button_named,
     click_button,
@@ -47,17 +48,9 @@ def fake_sh():
 
 
 @pytest.fixture
-def app(tmp_path, fake_sh) -> AppServer:
-    problems = missing_requirements()
-    if problems:
-        _skip_or_fail(problems)
-    data_dir, config_home = tmp_path / "data", tmp_path / "xdg-config"
-    data_dir.mkdir()
-    config_home.mkdir()
-    env = {**fake_sh.env("sentinelhub"), "XDG_CONFIG_HOME": str(config_home)}
-    server = AppServer(data_dir=data_dir, log_path=tmp_path / "streamlit.log", extra_env=env).start()
-    yield server
-    server.stop()
+def app(tmp_path, fake_sh) -> Iterator[AppServer]:
+    with serving_sentinelhub(tmp_path, fake_sh) as server:
+        yield server
 
 
 @pytest.fixture

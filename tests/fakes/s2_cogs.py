@@ -227,6 +227,18 @@ def expected_dn(root: Path, item: FakeItem, band: str, aoi: AreaOfInterest) -> n
     return out.reshape(aoi.shape)
 
 
+def aoi_in_files(east: tuple[float, float], south: tuple[float, float]) -> AreaOfInterest:
+    """The AOI whose WGS84 corners lie ``east`` (west, east edge) and ``south`` (south, north
+    edge) metres from the files' north-west corner ``ORIGIN``."""
+    from pyproj import Transformer
+
+    west, north = ORIGIN
+    to_wgs = Transformer.from_crs(EPSG, 4326, always_xy=True)
+    lon0, lat0 = to_wgs.transform(west + east[0], north - south[0])
+    lon1, lat1 = to_wgs.transform(west + east[1], north - south[1])
+    return AreaOfInterest(lon0, lat0, lon1, lat1)
+
+
 def item_json(item: FakeItem, base_url: str, baseline: str = "05.00") -> dict:
     """An Earth Search ``sentinel-2-c1-l2a``-shaped item for ``item`` with hrefs on ``base_url``."""
     from pyproj import Transformer

@@ -135,13 +135,8 @@ def test_saved_samples_hold_the_exact_reflectance(fake_es, make_es_source, es_co
 
 def test_area_outside_the_data_gives_invalid_pixels_not_an_error(fake_es, make_es_source):
     # In the 600 m no-data border of the files (inside the items' footprint) and half beyond it.
-    west, north = s2_cogs.ORIGIN
-    from pyproj import Transformer
-
-    to_wgs = Transformer.from_crs(s2_cogs.EPSG, 4326, always_xy=True)
-    lon0, lat0 = to_wgs.transform(west + 300, north - 1500)
-    lon1, lat1 = to_wgs.transform(west + 900, north - 900)
-    aoi = AreaOfInterest(lon0, lat0, lon1, lat1)
+    west, _ = s2_cogs.ORIGIN
+    aoi = s2_cogs.aoi_in_files(east=(300, 900), south=(1500, 900))
     source = make_es_source()
     acquisition = source.acquisitions(aoi, START, END)[3]
     scene = source.scene(aoi, acquisition)
@@ -184,13 +179,7 @@ def test_requests_per_image_and_none_on_a_revisit(fake_es, make_es_source, tmp_p
 
 def test_area_inside_one_tile_row_costs_two_requests_per_10m_file(fake_es, make_es_source):
     """Rows 300-402 of the 10 m files: one row of 256-px tiles, two tiles of it, merged."""
-    from pyproj import Transformer
-
-    west, north = s2_cogs.ORIGIN
-    to_wgs = Transformer.from_crs(s2_cogs.EPSG, 4326, always_xy=True)
-    lon0, lat0 = to_wgs.transform(west + 1990, north - 4010)
-    lon1, lat1 = to_wgs.transform(west + 3000, north - 3010)
-    aoi = AreaOfInterest(lon0, lat0, lon1, lat1)
+    aoi = s2_cogs.aoi_in_files(east=(1990, 3000), south=(4010, 3010))
     source = make_es_source()
     acquisition = source.acquisitions(aoi, START, END)[1]
     fake_es.clear()
