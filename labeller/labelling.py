@@ -269,7 +269,7 @@ class LabellingSession:
 
     def _keep_draft(self) -> None:
         if self.selection != self._drafted:
-            self.store.set_draft(self.campaign.id, self.selection, self.draft_token)
+            self.store.keep_draft(self.campaign.id, self.selection, self.draft_token)
             self._drafted = self.selection
 
     def selectable(self) -> Selection:

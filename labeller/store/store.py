@@ -18,6 +18,7 @@ from labeller.errors import InvalidInputError
 from labeller.identity import clean_labeller
 from labeller.scenes import Acquisition, Scene
 from labeller.store import batches, queries, writing
+from labeller.store.drafts import DraftWriter
 from labeller.store.engine import Database, sqlite_url
 from labeller.store.frames import arrow_to_frame
 from labeller.store.migrations import init_schema
@@ -33,6 +34,7 @@ class Store:
     def __init__(self, url: str) -> None:
         self._db = Database(url)
         self._db.write(lambda conn: init_schema(conn, self._db.display_url()))
+        self._drafts = DraftWriter()
 
     @staticmethod
     def sqlite_url(folder: Path) -> str:
@@ -44,7 +46,9 @@ class Store:
         return self._db.display_url()
 
     def close(self) -> None:
-        """Close pooled connections (the store reconnects if used again)."""
+        """Write pending drafts and close pooled connections (the store reconnects if used
+        again, and then writes drafts at once)."""
+        self._drafts.close()
         self._db.engine.dispose()
 
     # --- Campaigns ------------------------------------------------------------------------
@@ -73,13 +77,24 @@ class Store:
     def set_draft(self, campaign_id: int, pixels: Iterable[tuple[int, int]], session: str = "") -> None:
         """Keep a labelling session's unsaved selection so that a reloaded tab loses
         nothing. ``session`` is the session's draft token: each session of a campaign has
-        its own draft, and one never touches another's."""
+        its own draft, and one never touches another's. Returns once it is written."""
+        self.keep_draft(campaign_id, pixels, session)
+        self._drafts.wait((campaign_id, str(session)))
+
+    def keep_draft(self, campaign_id: int, pixels: Iterable[tuple[int, int]], session: str = "") -> None:
+        """``set_draft`` without waiting: written in the background, newest per session (see
+        ``drafts``); a failure is raised by the session's next ``keep_draft`` or ``draft``."""
         text = json.dumps(sorted([int(r), int(c)] for r, c in set(pixel_tuples(pixels))))
         session = str(session)
-        self._db.write(lambda conn: writing.set_draft(conn, campaign_id, session, text, writing.now()))
+        self._drafts.keep(
+            (campaign_id, session),
+            lambda: self._db.write(lambda conn: writing.set_draft(conn, campaign_id, session, text, writing.now())),
+        )
 
     def draft(self, campaign_id: int, session: str = "") -> set[tuple[int, int]]:
-        """The unsaved selection of this labelling session of the campaign (empty if none)."""
+        """The unsaved selection of this labelling session of the campaign (empty if none),
+        including a draft still being written."""
+        self._drafts.wait((campaign_id, str(session)))
         return self._db.fetch(queries.draft, campaign_id, str(session))
 
     # --- Reviews and samples --------------------------------------------------------------
