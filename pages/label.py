@@ -35,7 +35,10 @@ DEFAULT_BBOX = (14.5514, 45.8659, 14.5642, 45.8750)  # 1 km near Ljubljana: fore
 MAP_KEY, IMAGE_KEY, DISPLAY_KEY, CLICKS_TAKEN = "aoi_map", "image", "_display", "_clicks_taken"
 # Keys of the loop's buttons (C and R are Streamlit's own); V and Shift+V step the view.
 SHORTCUTS = {"save": "S", "skip": "K", "back": "B", "clear": "X"}
-KEYS_HELP = "Keys: **S** save & next · **K** skip · **B** back · **X** clear · **V** / **Shift+V** view"
+KEYS_HELP = (
+    "Click a pixel to select it, again to deselect. Keys: **S** save & next · **K** skip · "
+    "**B** back · **X** clear · **V** / **Shift+V** view"
+)
 FIRST_DATE = date(2015, 6, 23)  # Sentinel-2A's launch: no image is older
 # (Comments, not docstrings: Streamlit's magic would write a bare string onto this page.)
 IMAGE_SENT = "_image_sent"  # the acquisition whose image the last full run sent
@@ -43,6 +46,7 @@ IMAGE_SENT = "_image_sent"  # the acquisition whose image the last full run sent
 # Streamlit's browser side renders what arrives within ~10 ms as one batch: sent together,
 # the charts held the image's paint back by 50-150 ms (benchmarks/stac_image.py).
 PAINT_PAUSE_S = 0.03
+CLOUD_NOTE = "Selected pixels that look cloudy here are crossed and not saved."
 
 
 def plural(n: int, word: str) -> str:
@@ -452,7 +456,7 @@ def labelling_loop() -> None:
 def nav_buttons(labelling: LabellingSession, ready: bool) -> None:
     """The loop's controls; Save & next only once the image is there (``ready``)."""
     finished = labelling.finished
-    st.caption("Click a pixel to select it, click again to deselect.")
+    st.caption(KEYS_HELP)
     st.button(
         "Save & next",
         type="primary",
@@ -461,7 +465,6 @@ def nav_buttons(labelling: LabellingSession, ready: bool) -> None:
         disabled=finished or not ready,
         on_click=act,
         args=("save", labelling.index),
-        help="Store the selected pixels' spectra for this image",
     )
     reason = st.session_state.setdefault("skip_reason", SKIP_REASONS[0])
     st.button(
@@ -471,7 +474,6 @@ def nav_buttons(labelling: LabellingSession, ready: bool) -> None:
         disabled=finished,
         on_click=act,
         args=("skip", labelling.index),
-        help="Record this image as skipped, with the reason chosen below",
     )
     st.selectbox("Skip reason", SKIP_REASONS, key="skip_reason")
     st.button(
@@ -505,7 +507,6 @@ def nav_buttons(labelling: LabellingSession, ready: bool) -> None:
         on_change=on_jump,
         format_func=labels.__getitem__,
     )
-    st.caption(KEYS_HELP)
     ready = not finished and labelling.loader.is_ready(labelling.current)
     scene_layers = labelling.scene().extra if ready else {}
     with ui.showing_errors():
@@ -513,20 +514,26 @@ def nav_buttons(labelling: LabellingSession, ready: bool) -> None:
             labelling.source.collection.band_names, scene_layers
         )
     spec = labelling.campaign.spec
-    st.caption(
-        f"Campaign {labelling.campaign.id}: label **{spec.label_value:g}** {spec.label_name} · "
-        f"{spec.aoi.describe()} · source {spec.source} ({spec.collection})"
-    )
-    st.button("Change set-up", on_click=change_setup)
+    # A popover's content is drawn only while it is open, and every element on the page costs
+    # each click a redraw (issue 12). Only what holds no value goes in one: a widget drawn
+    # there late takes its default (Streamlit 1.67), e.g. the brightness slider its minimum.
+    with st.popover(
+        f"Campaign {labelling.campaign.id} · label {spec.label_value:g}", use_container_width=True
+    ):
+        st.caption(
+            f"Campaign {labelling.campaign.id}: label **{spec.label_value:g}** {spec.label_name} · "
+            f"{spec.aoi.describe()} · source {spec.source} ({spec.collection})"
+        )
+        st.button("Change set-up", on_click=change_setup)
 
 
 def cloud_buttons(labelling: LabellingSession, verdict) -> None:
     """Include the cloudy-looking selected pixels anyway (this image only), or drop them. One
-    row (a single block: every element on the page is redrawn a few times per click), as high
-    as a button also when it holds the note (click_queue.html), so the image never jumps."""
+    row (a single block: every element on the page is redrawn a few times per click), drawn
+    also when empty so the image keeps its place in the fragment (and never reloads); empty, it
+    takes no room, and the note under the count is as high as it (click_queue.html)."""
     with st.container(horizontal=True, gap="small", vertical_alignment="center", key=ui.CLOUD_ROW_KEY):
         if not verdict.cloudy:
-            st.caption("Selected pixels that look cloudy here are crossed and not saved.")
             return
         if labelling.include_flagged:
             st.button(
@@ -622,7 +629,7 @@ def click_area() -> None:
     with ui.showing_errors():
         verdict = labelling.verdict()
         note = header_note(len(labelling.selection), verdict, labelling.include_flagged)
-        ui.click_count(note, st.session_state.get(CLICKS_TAKEN, 0))
+        ui.click_count(note, st.session_state.get(CLICKS_TAKEN, 0), "" if verdict.cloudy else CLOUD_NOTE)
         # Always the same elements above the image, so it never jumps (or reloads) when the
         # first cloudy pixel is selected.
         cloud_buttons(labelling, verdict)

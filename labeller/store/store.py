@@ -88,7 +88,9 @@ class Store:
         session = str(session)
         self._drafts.keep(
             (campaign_id, session),
-            lambda: self._db.write(lambda conn: writing.set_draft(conn, campaign_id, session, text, writing.now())),
+            lambda: self._db.write(
+                lambda conn: writing.set_draft(conn, campaign_id, session, text, writing.now())
+            ),
         )
 
     def draft(self, campaign_id: int, session: str = "") -> set[tuple[int, int]]:

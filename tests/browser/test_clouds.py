@@ -14,6 +14,7 @@ import numpy as np
 import pandas as pd
 import pytest
 from PIL import Image
+from playwright.sync_api import expect
 
 from labeller import clouds
 from labeller.aoi import AreaOfInterest
@@ -80,6 +81,8 @@ def test_cloudy_carried_pixels_are_flagged_and_saved_only_when_included(app, pag
         click_image_pixel(page, row, col, rows, cols)
         expect_text(page, selected(i + 1))
     shot(page, "1-clear-image-six-selected")
+    expect_text(page, "crossed and not saved")  # the note in place of the cloud buttons
+    top_with_note = image_element(page).bounding_box()["y"]
     click_button(page, "Save & next")
 
     # The partly cloudy image: the three cloudy pixels are flagged, counted and crossed.
@@ -90,6 +93,10 @@ def test_cloudy_carried_pixels_are_flagged_and_saved_only_when_included(app, pag
     assert tuple(FLAG_RGB) in flagged_cell and tuple(OUTLINE_RGB) not in flagged_cell
     assert tuple(OUTLINE_RGB) in clean_cell and tuple(FLAG_RGB) not in clean_cell
     shot(page, "2-partly-cloudy-flagged")
+    expect(page.get_by_text("crossed and not saved")).to_have_count(0)
+    assert image_element(page).bounding_box()["y"] == top_with_note, (
+        "the image moved when the cloud buttons came"
+    )
     click_button(page, "Save & next")
 
     # Third image: back to the second to check what was saved there, then include anyway.

@@ -12,10 +12,12 @@ from labeller.store import Store
 from tests.browser.helpers import (
     click_button,
     click_image_pixel,
+    close_popover,
     expect_no_exception,
     expect_text,
     fill_number,
     open_app,
+    open_popover,
     selected,
 )
 
@@ -34,8 +36,9 @@ def start(page, url, label_value: str, bbox=None, navigate=True):
     field.press("Enter")
     click_button(page, "Start")
     expect_text(page, selected(0))
-    grid = re.search(r"(\d+) × (\d+) pixels", page.get_by_text("grid EPSG").first.inner_text())
-    cols, rows = map(int, grid.groups())
+    details = open_popover(page, "Campaign").inner_text()  # "... 102 × 102 pixels ... grid EPSG..."
+    close_popover(page, "Campaign")
+    cols, rows = map(int, re.search(r"(\d+) × (\d+) pixels", details).groups())
     return rows, cols
 
 
@@ -97,7 +100,9 @@ def test_change_setup_returns_to_the_form_with_its_values(app, page):
     start(page, app.url, "7")
     click_button(page, "Skip (overcast)")
     expect_text(page, re.compile(r"1 of \d+ reviewed"))
-    click_button(page, "Change set-up")  # a button inside the loop's fragment
+    body = open_popover(page, "Campaign 1 · label 7")  # the campaign's details, kept out of the way
+    expect(body).to_contain_text("Campaign 1: label 7")
+    click_button(page, "Change set-up")
     expect_text(page, "Label Sentinel-2 pixels")
     assert page.get_by_role("textbox", name="Label value").input_value() == "7"
     expect_no_exception(page)
