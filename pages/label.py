@@ -528,13 +528,9 @@ def nav_buttons(labelling: LabellingSession, ready: bool) -> None:
 
 
 def cloud_buttons(labelling: LabellingSession, verdict) -> None:
-    """Include the cloudy-looking selected pixels anyway (this image only), or drop them. One
-    row (a single block: every element on the page is redrawn a few times per click), drawn
-    also when empty so the image keeps its place in the fragment (and never reloads); empty, it
-    takes no room, and the note under the count is as high as it (click_queue.html)."""
+    """Include the cloudy-looking selected pixels anyway (this image only), or drop them: one
+    row, as high as the note under the count that it replaces (click_queue.html)."""
     with st.container(horizontal=True, gap="small", vertical_alignment="center", key=ui.CLOUD_ROW_KEY):
-        if not verdict.cloudy:
-            return
         if labelling.include_flagged:
             st.button(
                 "Don't save them",
@@ -630,11 +626,13 @@ def click_area() -> None:
         verdict = labelling.verdict()
         note = header_note(len(labelling.selection), verdict, labelling.include_flagged)
         ui.click_count(note, st.session_state.get(CLICKS_TAKEN, 0), "" if verdict.cloudy else CLOUD_NOTE)
-        # Always the same elements above the image, so it never jumps (or reloads) when the
-        # first cloudy pixel is selected.
-        cloud_buttons(labelling, verdict)
         picture = labelling.png(st.session_state.get(DISPLAY_KEY, views.DEFAULT_VIEW))
         ui.clickable_image(picture, key=IMAGE_KEY, on_click=partial(on_image_click, labelling.current.id))
+        # After the image, so that it keeps its place (an iframe that moves reloads), and only
+        # when needed: each element sent costs the click a redraw of the page. Shown above the
+        # image (click_queue.html), where the note under the count stood.
+        if verdict.cloudy:
+            cloud_buttons(labelling, verdict)
 
 
 ui.run_through_app()

@@ -12,6 +12,7 @@ from labeller.errors import InvalidInputError
 from labeller.views import Display, View
 
 VIEW_KEY, STRETCH_KEY, BRIGHT_KEY = "view", "stretch", "bright"
+ADJUST_KEY = "adjust_display"  # the toggle that shows the stretch and brightness
 """Session-state keys of the widgets, and the page-address parameters that keep them."""
 CUSTOM = "custom"
 CUSTOM_BANDS = ("custom_red", "custom_green", "custom_blue")
@@ -78,15 +79,7 @@ def controls(band_names: Sequence[str], layers: dict) -> Display:
     )
     view = chosen_view(band_names)
     if view.kind == "composite":
-        st.radio(
-            "Stretch",
-            list(views.STRETCHES),
-            key=STRETCH_KEY,
-            format_func=views.STRETCHES.get,
-            horizontal=True,
-        )
-        low, high, step = BRIGHTNESS
-        st.slider("Brightness", low, high, step=step, key=BRIGHT_KEY)
+        stretch_and_brightness()
     elif view.kind in ("index", "layer"):
         show_legend(view)
     if view.note:
@@ -96,6 +89,23 @@ def controls(band_names: Sequence[str], layers: dict) -> Display:
     )
     keep_in_address(display)
     return display
+
+
+def stretch_and_brightness() -> None:
+    """The stretch and brightness, drawn only when asked for (the toggle's label tells their
+    values): every element on the page costs each click a redraw (issue 12)."""
+    state = st.session_state  # (Streamlit keeps their values while they are not drawn: tested)
+    stretch = "fixed" if state[STRETCH_KEY] == "fixed" else "stretched"
+    if st.toggle(f"Adjust: {stretch}, brightness {state[BRIGHT_KEY]:.2f}", key=ADJUST_KEY):
+        st.radio(
+            "Stretch",
+            list(views.STRETCHES),
+            key=STRETCH_KEY,
+            format_func=views.STRETCHES.get,
+            horizontal=True,
+        )
+        low, high, step = BRIGHTNESS
+        st.slider("Brightness", low, high, step=step, key=BRIGHT_KEY)
 
 
 def chosen_view(band_names: Sequence[str]) -> View:

@@ -373,3 +373,21 @@ def test_a_save_refused_because_of_another_session_can_be_pressed_again(app, fak
     stored = alice.store.reviews(alice.campaign.id)[first]
     assert (stored.labeller, stored.n_pixels) == (None, 2)
     assert alice.current.id != first
+
+
+def test_stretch_and_brightness_keep_their_values_while_hidden(app, fake_image):
+    """They are drawn only when the toggle is on (fewer elements for each click to redraw);
+    what was set stays in force, in the address and in the toggle's label once hidden."""
+    start_campaign(app)
+    assert not [s for s in app.slider if s.key == "bright"]  # hidden at first
+    app.toggle(key="adjust_display").set_value(True).run()
+    app.slider(key="bright").set_value(1.5).run()
+    app.radio(key="stretch").set_value("fixed").run()
+    app.toggle(key="adjust_display").set_value(False).run()
+    app.run()
+    assert not [s for s in app.slider if s.key == "bright"]
+    assert (app.session_state["bright"], app.session_state["stretch"]) == (1.5, "fixed")
+    assert (app.query_params["bright"], app.query_params["stretch"]) == ("1.5", "fixed")
+    assert app.toggle(key="adjust_display").label == "Adjust: fixed, brightness 1.50"
+    app.toggle(key="adjust_display").set_value(True).run()
+    assert app.slider(key="bright").value == 1.5 and app.radio(key="stretch").value == "fixed"
