@@ -95,8 +95,8 @@ def stretch_and_brightness() -> None:
     """The stretch and brightness, drawn only when asked for (the toggle's label tells their
     values): every element on the page costs each click a redraw (issue 12)."""
     state = st.session_state  # (Streamlit keeps their values while they are not drawn: tested)
-    stretch = "fixed" if state[STRETCH_KEY] == "fixed" else "stretched"
-    if st.toggle(f"Adjust: {stretch}, brightness {state[BRIGHT_KEY]:.2f}", key=ADJUST_KEY):
+    stretch = "fixed" if state[STRETCH_KEY] == "fixed" else "auto"
+    if st.toggle(f"Adjust ({stretch} ×{state[BRIGHT_KEY]:.1f})", key=ADJUST_KEY):  # fits the column
         st.radio(
             "Stretch",
             list(views.STRETCHES),

@@ -388,6 +388,6 @@ def test_stretch_and_brightness_keep_their_values_while_hidden(app, fake_image):
     assert not [s for s in app.slider if s.key == "bright"]
     assert (app.session_state["bright"], app.session_state["stretch"]) == (1.5, "fixed")
     assert (app.query_params["bright"], app.query_params["stretch"]) == ("1.5", "fixed")
-    assert app.toggle(key="adjust_display").label == "Adjust: fixed, brightness 1.50"
+    assert app.toggle(key="adjust_display").label == "Adjust (fixed ×1.5)"
     app.toggle(key="adjust_display").set_value(True).run()
     assert app.slider(key="bright").value == 1.5 and app.radio(key="stretch").value == "fixed"

@@ -108,9 +108,9 @@ def test_snow_vs_cloud_view_separates_them_on_the_shown_image(app, page):
 
     before, _ = shown_png(page)
     choose_option(page, "View", "True colour (B04, B03, B02)")
-    page.get_by_test_id("stCheckbox").filter(has_text="Adjust: stretched").click()  # a toggle
+    page.get_by_test_id("stCheckbox").filter(has_text="Adjust (auto ×1.0)").click()  # a toggle
     choose_radio(page, "Stretch", "Fixed")
-    expect_text(page, "Adjust: fixed, brightness 1.00")
+    expect_text(page, "Adjust (fixed ×1.0)")
     fixed_true = per_grid_pixel(new_png(page, before), aoi.shape)
     if (fixed_true == snow_view).all():  # the true-colour picture may have come before the stretch's
         fixed_true = per_grid_pixel(new_png(page, shown_png(page)[0]), aoi.shape)
