@@ -527,7 +527,7 @@ def nav_buttons(labelling: LabellingSession, ready: bool) -> None:
         st.button("Change set-up", on_click=change_setup)
 
 
-def cloud_buttons(labelling: LabellingSession, verdict) -> None:
+def cloud_buttons(labelling: LabellingSession) -> None:
     """Include the cloudy-looking selected pixels anyway (this image only), or drop them: one
     row, as high as the note under the count that it replaces (click_queue.html)."""
     with st.container(horizontal=True, gap="small", vertical_alignment="center", key=ui.CLOUD_ROW_KEY):
@@ -632,7 +632,7 @@ def click_area() -> None:
         # when needed: each element sent costs the click a redraw of the page. Shown above the
         # image (click_queue.html), where the note under the count stood.
         if verdict.cloudy:
-            cloud_buttons(labelling, verdict)
+            cloud_buttons(labelling)
 
 
 ui.run_through_app()
