@@ -12,7 +12,6 @@ from labeller.store import Store
 from tests.browser.helpers import (
     click_button,
     click_image_pixel,
-    close_popover,
     expect_no_exception,
     expect_text,
     fill_number,
@@ -34,11 +33,10 @@ def start(page, url, label_value: str, bbox=None, navigate=True):
     field = page.get_by_role("textbox", name="Label value")
     field.fill(label_value)
     field.press("Enter")
+    grid = expect_text(page, re.compile(r"Grid: \d+ × \d+ pixels")).inner_text()  # on the form
+    cols, rows = map(int, re.search(r"(\d+) × (\d+) pixels", grid).groups())
     click_button(page, "Start")
     expect_text(page, selected(0))
-    details = open_popover(page, "Campaign").inner_text()  # "... 102 × 102 pixels ... grid EPSG..."
-    close_popover(page, "Campaign")
-    cols, rows = map(int, re.search(r"(\d+) × (\d+) pixels", details).groups())
     return rows, cols
 
 
