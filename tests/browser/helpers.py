@@ -89,27 +89,15 @@ def click_button(page: Page, label: str) -> None:
     wait_idle(page)
 
 
-def popover_button(page: Page, label: str) -> Locator:
-    return page.get_by_test_id("stPopoverButton").filter(has_text=re.compile(rf"^\s*{re.escape(label)}"))
-
-
 def open_popover(page: Page, label: str) -> Locator:
     """Open the ``st.popover`` whose button starts with ``label`` (the loop keeps the campaign's
     details in one) and return its body, once shown."""
-    button = popover_button(page, label)
+    button = page.get_by_test_id("stPopoverButton").filter(has_text=re.compile(rf"^\s*{re.escape(label)}"))
     if button.get_attribute("aria-expanded") != "true":
         button.click()
     body = page.get_by_test_id("stPopoverBody")
     expect(body).to_be_visible()
     return body
-
-
-def close_popover(page: Page, label: str) -> None:
-    """Close it again (a click elsewhere would only close it, not reach what it was aimed at)."""
-    button = popover_button(page, label)
-    if button.get_attribute("aria-expanded") == "true":
-        button.click()
-    expect(page.get_by_test_id("stPopoverBody")).to_have_count(0)
 
 
 def number_input(page: Page, label: str) -> Locator:
