@@ -11,7 +11,7 @@ import re
 from pathlib import Path
 
 import pandas as pd
-from playwright.sync_api import Frame, FrameLocator, Locator, Page, expect
+from playwright.sync_api import FrameLocator, Locator, Page, expect
 
 from labeller.store import Store
 
@@ -122,20 +122,15 @@ def fill_number(page: Page, label: str, value: float | int | str) -> None:
 # --- the clickable image (streamlit_image_coordinates) -----------------------------------------
 
 
-def _frame_of(page: Page, iframe_selector: str) -> Frame:
-    iframe = page.locator(iframe_selector).first
-    iframe.wait_for(state="attached")
-    frame = iframe.element_handle().content_frame()
-    assert frame is not None, f"{iframe_selector} has no document"
-    return frame
-
-
 def image_element(page: Page) -> Locator:
-    """The clickable ``#image``, once its picture is loaded (``naturalWidth > 0``)."""
-    frame = _frame_of(page, IMAGE_IFRAME)
-    frame.wait_for_function(
-        "() => { const i = document.getElementById('image');"
-        " return !!i && !!i.src && i.complete && i.naturalWidth > 0 && i.width > 0; }"
+    """The clickable ``#image``, once its picture is loaded (``naturalWidth > 0``). Checked
+    from the page, looking up the component's frame afresh each time: Streamlit may mount the
+    frame anew while the first run draws the loop, and a handle to the old one waits forever."""
+    page.wait_for_function(
+        "(selector) => { const f = document.querySelector(selector);"
+        " const i = f && f.contentDocument && f.contentDocument.getElementById('image');"
+        " return !!i && !!i.src && i.complete && i.naturalWidth > 0 && i.width > 0; }",
+        arg=IMAGE_IFRAME,
     )
     return page.frame_locator(IMAGE_IFRAME).first.locator("#image")
 
