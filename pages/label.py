@@ -35,10 +35,7 @@ DEFAULT_BBOX = (14.5514, 45.8659, 14.5642, 45.8750)  # 1 km near Ljubljana: fore
 MAP_KEY, IMAGE_KEY, DISPLAY_KEY, CLICKS_TAKEN = "aoi_map", "image", "_display", "_clicks_taken"
 # Keys of the loop's buttons (C and R are Streamlit's own); V and Shift+V step the view.
 SHORTCUTS = {"save": "S", "skip": "K", "back": "B", "clear": "X"}
-KEYS_HELP = (
-    "Click a pixel to select it, again to deselect. Keys: **S** save & next · **K** skip · "
-    "**B** back · **X** clear · **V** / **Shift+V** view"
-)
+CLICK_HELP = "click a pixel to select it, again to deselect"  # (each button shows its key)
 SKIP_REASON_KEY, JUMP_KEY, HIDE_CLOUDY_KEY = "skip_reason", "jump", "hide_cloudy"
 SKIP_AS_KEY, JUMP_LIST_KEY = "skip_as", "jump_list"  # their popovers
 JUMP_LIST_WIDTH = 440  # px: a whole label, e.g. "3. 2026-10-02 · area 12 % cloud · tile 40 % · skipped"
@@ -464,7 +461,6 @@ def labelling_loop() -> None:
 def nav_buttons(labelling: LabellingSession, ready: bool) -> None:
     """The loop's controls; Save & next only once the image is there (``ready``)."""
     finished = labelling.finished
-    st.caption(KEYS_HELP)
     st.button(
         "Save & next",
         type="primary",
@@ -662,7 +658,9 @@ def click_area() -> None:
     with ui.showing_errors():
         verdict = labelling.verdict()
         note = header_note(len(labelling.selection), verdict, labelling.include_flagged)
-        ui.click_count(note, st.session_state.get(CLICKS_TAKEN, 0), "" if verdict.cloudy else CLOUD_NOTE)
+        taken = st.session_state.get(CLICKS_TAKEN, 0)
+        hint = "" if labelling.selection else CLICK_HELP
+        ui.click_count(note, taken, "" if verdict.cloudy else CLOUD_NOTE, hint)
         picture = labelling.png(st.session_state.get(DISPLAY_KEY, views.DEFAULT_VIEW))
         ui.clickable_image(picture, key=IMAGE_KEY, on_click=partial(on_image_click, labelling.current.id))
         # After the image, so that it keeps its place (an iframe that moves reloads), and only
