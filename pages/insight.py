@@ -142,17 +142,7 @@ def series_body(live: bool = False) -> None:
         return
     names = list(views.INDEX_NAMES)
     head, pick = st.columns([3, 1])
-    with pick.popover(st.session_state[SERIES_INDEX_KEY], use_container_width=True):
-        # buttons, not a selectbox: a closed popover costs each click less redrawing (issue 12)
-        for name in names:
-            st.button(
-                name,
-                key=f"series_{name}",
-                type="primary" if name == st.session_state[SERIES_INDEX_KEY] else "secondary",
-                on_click=st.session_state.__setitem__,
-                args=(SERIES_INDEX_KEY, name),
-                use_container_width=True,
-            )
+    pick.selectbox("Index", names, key=SERIES_INDEX_KEY, label_visibility="collapsed")
     index = views.index_view(st.session_state[SERIES_INDEX_KEY])
     maps = labelling.series.maps(index)
     done, total = labelling.series.progress(index)

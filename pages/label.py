@@ -35,10 +35,10 @@ DEFAULT_BBOX = (14.5514, 45.8659, 14.5642, 45.8750)  # 1 km near Ljubljana: fore
 MAP_KEY, IMAGE_KEY, DISPLAY_KEY, CLICKS_TAKEN = "aoi_map", "image", "_display", "_clicks_taken"
 # Keys of the loop's buttons (C and R are Streamlit's own); V and Shift+V step the view.
 SHORTCUTS = {"save": "S", "skip": "K", "back": "B", "clear": "X"}
-CLICK_HELP = "click a pixel to select it, again to deselect"  # (each button shows its key)
-SKIP_REASON_KEY, JUMP_KEY, HIDE_CLOUDY_KEY = "skip_reason", "jump", "hide_cloudy"
-SKIP_AS_KEY, JUMP_LIST_KEY = "skip_as", "jump_list"  # their popovers
-JUMP_LIST_WIDTH = 440  # px: a whole label, e.g. "3. 2026-10-02 · area 12 % cloud · tile 40 % · skipped"
+KEYS_HELP = (
+    "Click a pixel to select it, again to deselect. Keys: **S** save & next · **K** skip · "
+    "**B** back · **X** clear · **V** / **Shift+V** view"
+)
 FIRST_DATE = date(2015, 6, 23)  # Sentinel-2A's launch: no image is older
 # (Comments, not docstrings: Streamlit's magic would write a bare string onto this page.)
 IMAGE_SENT = "_image_sent"  # the acquisition whose image the last full run sent
@@ -346,19 +346,15 @@ def on_image_click(acquisition_id: str) -> None:
 
 
 @ui.callback
-def act(action: str, shown_index: int, reason: str | None = None) -> None:
+def act(action: str, shown_index: int) -> None:
     """A button of the loop. Ignored when the image has changed since the page showed it
-    (a quick second click on Save & next must not save the next image unseen). ``reason``:
-    a skip's reason, kept for the next skips."""
+    (a quick second click on Save & next must not save the next image unseen)."""
     labelling = session()
     if labelling is None or labelling.index != shown_index:
         return
-    if reason is not None:
-        st.session_state[SKIP_REASON_KEY] = reason
-        st.session_state[SKIP_AS_KEY] = False  # close the popover the reason was chosen in
     {
         "save": labelling.save_and_next,
-        "skip": lambda: labelling.skip(st.session_state.get(SKIP_REASON_KEY, SKIP_REASONS[0])),
+        "skip": lambda: labelling.skip(st.session_state.get("skip_reason", SKIP_REASONS[0])),
         "back": labelling.back,
         "clear": labelling.clear,
         "include": labelling.include_flagged_anyway,
@@ -368,9 +364,8 @@ def act(action: str, shown_index: int, reason: str | None = None) -> None:
 
 
 @ui.callback
-def on_jump(key: str) -> None:
-    st.session_state[JUMP_LIST_KEY] = False  # close the popover
-    session().jump_to(st.session_state[key])
+def on_jump() -> None:
+    session().jump_to(st.session_state["jump"])
 
 
 @ui.callback
@@ -410,7 +405,7 @@ def acquisition_label(labelling: LabellingSession, i: int) -> str:
 def jump_options(labelling: LabellingSession) -> list[int]:
     """Every image, or (when asked) those not above the area cloud limit; the current one stays."""
     limit = labelling.campaign.spec.max_area_cloud
-    if limit is None or not st.session_state.get(HIDE_CLOUDY_KEY):
+    if limit is None or not st.session_state.get("hide_cloudy"):
         return list(range(len(labelling.acquisitions)))
     keep = []
     for i, acquisition in enumerate(labelling.acquisitions):
@@ -461,6 +456,7 @@ def labelling_loop() -> None:
 def nav_buttons(labelling: LabellingSession, ready: bool) -> None:
     """The loop's controls; Save & next only once the image is there (``ready``)."""
     finished = labelling.finished
+    st.caption(KEYS_HELP)
     st.button(
         "Save & next",
         type="primary",
@@ -470,7 +466,7 @@ def nav_buttons(labelling: LabellingSession, ready: bool) -> None:
         on_click=act,
         args=("save", labelling.index),
     )
-    reason = st.session_state.setdefault(SKIP_REASON_KEY, SKIP_REASONS[0])
+    reason = st.session_state.setdefault("skip_reason", SKIP_REASONS[0])
     st.button(
         f"Skip ({reason})",
         use_container_width=True,
@@ -479,7 +475,7 @@ def nav_buttons(labelling: LabellingSession, ready: bool) -> None:
         on_click=act,
         args=("skip", labelling.index),
     )
-    skip_as(labelling, reason)
+    st.selectbox("Skip reason", SKIP_REASONS, key="skip_reason")
     st.button(
         "Back",
         use_container_width=True,
@@ -496,7 +492,21 @@ def nav_buttons(labelling: LabellingSession, ready: bool) -> None:
         on_click=act,
         args=("clear", labelling.index),
     )
-    jump_list(labelling)
+    count = len(labelling.acquisitions)
+    st.session_state["jump"] = min(labelling.index, count - 1)
+    if labelling.campaign.spec.max_area_cloud is not None:
+        st.checkbox(
+            f"Hide images above {labelling.campaign.spec.max_area_cloud:g} % area cloud", key="hide_cloudy"
+        )
+    # Labels fixed when drawn: a background fetch must not rename an option under the widget.
+    labels = {i: acquisition_label(labelling, i) for i in jump_options(labelling)}
+    st.selectbox(
+        "Jump to",
+        options=list(labels),
+        key="jump",
+        on_change=on_jump,
+        format_func=labels.__getitem__,
+    )
     ready = not finished and labelling.loader.is_ready(labelling.current)
     scene_layers = labelling.scene().extra if ready else {}
     with ui.showing_errors():
@@ -504,6 +514,9 @@ def nav_buttons(labelling: LabellingSession, ready: bool) -> None:
             labelling.source.collection.band_names, scene_layers
         )
     spec = labelling.campaign.spec
+    # A popover's content is drawn only while it is open, and every element on the page costs
+    # each click a redraw (issue 12). Only what holds no value goes in one: a widget drawn
+    # there late takes its default (Streamlit 1.67), e.g. the brightness slider its minimum.
     with st.popover(
         f"Campaign {labelling.campaign.id} · label {spec.label_value:g}", use_container_width=True
     ):
@@ -512,52 +525,6 @@ def nav_buttons(labelling: LabellingSession, ready: bool) -> None:
             f"{spec.aoi.describe()} · source {spec.source} ({spec.collection})"
         )
         st.button("Change set-up", on_click=change_setup)
-
-
-# The rarer controls sit in popovers: a popover's content is drawn only while it is open, and
-# every element on the page costs each click a redraw (issue 12). A widget that holds a value is
-# drawn there late, when the popover opens, and then takes its default (Streamlit 1.67): so
-# either the popover holds buttons, or the widget's default is its current value.
-
-
-def skip_as(labelling: LabellingSession, reason: str) -> None:
-    """Skip with another reason (which Skip and its key then keep using)."""
-    # (A key and on_change track the popover's state, so that a choice can close it.)
-    with st.popover("Skip as…", use_container_width=True, key=SKIP_AS_KEY, on_change="rerun"):
-        for choice in SKIP_REASONS:
-            st.button(
-                choice,
-                key=f"skip_as_{choice}",
-                type="primary" if choice == reason else "secondary",
-                disabled=labelling.finished,
-                on_click=act,
-                args=("skip", labelling.index, choice),
-                use_container_width=True,
-            )
-
-
-def jump_list(labelling: LabellingSession) -> None:
-    """Every date with its cloud figures and review, to open one. The list's key names the image
-    shown, so it opens on that image whenever it is (re)drawn."""
-    count = len(labelling.acquisitions)
-    shown = min(labelling.index, count - 1)
-    with st.popover("Jump to a date", use_container_width=True, key=JUMP_LIST_KEY, on_change="rerun"):
-        if (limit := labelling.campaign.spec.max_area_cloud) is not None:
-            hide = st.session_state.get(HIDE_CLOUDY_KEY, False)
-            st.checkbox(f"Hide images above {limit:g} % area cloud", value=hide, key=HIDE_CLOUDY_KEY)
-        # Labels fixed when drawn: a background fetch must not rename an option under the widget.
-        labels = {i: acquisition_label(labelling, i) for i in jump_options(labelling)}
-        key = f"{JUMP_KEY}_{shown}"
-        st.selectbox(
-            "Jump to",
-            options=list(labels),
-            index=list(labels).index(shown),
-            key=key,
-            on_change=on_jump,
-            args=(key,),
-            format_func=labels.__getitem__,
-            width=JUMP_LIST_WIDTH,
-        )
 
 
 def cloud_buttons(labelling: LabellingSession) -> None:
@@ -658,9 +625,7 @@ def click_area() -> None:
     with ui.showing_errors():
         verdict = labelling.verdict()
         note = header_note(len(labelling.selection), verdict, labelling.include_flagged)
-        taken = st.session_state.get(CLICKS_TAKEN, 0)
-        hint = "" if labelling.selection else CLICK_HELP
-        ui.click_count(note, taken, "" if verdict.cloudy else CLOUD_NOTE, hint)
+        ui.click_count(note, st.session_state.get(CLICKS_TAKEN, 0), "" if verdict.cloudy else CLOUD_NOTE)
         picture = labelling.png(st.session_state.get(DISPLAY_KEY, views.DEFAULT_VIEW))
         ui.clickable_image(picture, key=IMAGE_KEY, on_click=partial(on_image_click, labelling.current.id))
         # After the image, so that it keeps its place (an iframe that moves reloads), and only

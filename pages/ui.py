@@ -200,14 +200,13 @@ def click_queue() -> None:
 CAPTION_STYLE = "color:rgba(49,51,63,0.6);font-size:0.875rem;margin:0"
 
 
-def click_count(text: str, taken: int, note: str = "", hint: str = "") -> None:
+def click_count(text: str, taken: int, note: str = "") -> None:
     """The line above a clickable image (e.g. "3 pixels selected"), carrying the clicks the
     server has taken so far for the click queue, which waits for that number to go up before
     it sends the next click; ``note``, a caption below it as high as a row of buttons (it
-    stands in for the cloud buttons, click_queue.html); ``hint``, grey after the text. One
-    ``st.html`` element: the browser draws it as soon as it arrives, where a markdown line waits
-    for the rest of the run, and each element sent costs the click a redraw of the page
-    (issue 12)."""
+    stands in for the cloud buttons, click_queue.html). One ``st.html`` element: the browser
+    draws it as soon as it arrives, where a markdown line waits for the rest of the run, and
+    each element sent costs the click a redraw of the page (issue 12)."""
     caption = (
         # as high as the row of buttons and the gap above it (1rem), which Streamlit leaves out
         # with the row when it is empty
@@ -216,9 +215,7 @@ def click_count(text: str, taken: int, note: str = "", hint: str = "") -> None:
         if note
         else ""
     )
-    hint = f"<span style='{CAPTION_STYLE}'> · {escape(hint)}</span>" if hint else ""
-    count = f"<p data-s2-clicks='{int(taken)}' style='margin:0'><strong>{escape(text)}</strong>{hint}</p>"
-    st.html(count + caption)
+    st.html(f"<p data-s2-clicks='{int(taken)}' style='margin:0'><strong>{escape(text)}</strong></p>{caption}")
 
 
 def drawing_map(fmap, key: str, feature_group, center, zoom: int) -> None:

@@ -58,28 +58,6 @@ def restore(band_names: Sequence[str]) -> None:
     state[BRIGHT_KEY] = min(max(round(bright, 1), BRIGHTNESS[0]), BRIGHTNESS[1])
 
 
-def set_view(key: str) -> None:
-    st.session_state[VIEW_KEY] = key
-
-
-def choose_view(offered: list[str]) -> None:
-    """The views as buttons in a popover titled with the one shown. Buttons hold no value, so
-    they are safe in a popover, whose content is drawn only while open (a closed popover costs
-    each click less redrawing than a selectbox: issue 12)."""
-    current = st.session_state.get(VIEW_KEY)
-    short = "Custom" if current == CUSTOM else title(current).split(" (")[0]  # fits the column
-    with st.popover(f"View: {short}", use_container_width=True):
-        for key in offered:
-            st.button(
-                title(key),
-                key=f"view_{key}",
-                type="primary" if key == current else "secondary",
-                on_click=set_view,
-                args=(key,),
-                use_container_width=True,
-            )
-
-
 def step_view(offered: list[str], by: int) -> None:
     """Next (+1) or previous (-1) view in the list, wrapping around."""
     current = st.session_state.get(VIEW_KEY, views.DEFAULT_VIEW)
@@ -94,7 +72,7 @@ def controls(band_names: Sequence[str], layers: dict) -> Display:
     offered = view_keys(layers)
     if st.session_state.get(VIEW_KEY) not in offered:
         st.session_state[VIEW_KEY] = views.DEFAULT_VIEW
-    choose_view(offered)
+    st.selectbox("View", offered, key=VIEW_KEY, format_func=title)
     st.button("Next view", shortcut="V", on_click=step_view, args=(offered, 1), use_container_width=True)
     st.button(
         "Previous view", shortcut="Shift+V", on_click=step_view, args=(offered, -1), use_container_width=True

@@ -100,26 +100,6 @@ def open_popover(page: Page, label: str) -> Locator:
     return body
 
 
-def choose_view(page: Page, name: str) -> None:
-    """Pick a view by its full name (e.g. "Snow vs cloud (B11, B12, B03)") in the View popover,
-    and close it."""
-    open_popover(page, "View:").get_by_role("button", name=name, exact=True).click()
-    expect(view_button(page)).to_have_text(re.compile(rf"View: {re.escape(name.split(' (')[0])}"))
-    page.keyboard.press("Escape")
-    expect(page.get_by_test_id("stPopoverBody")).to_have_count(0)
-
-
-def view_button(page: Page) -> Locator:
-    """The View popover's button, whose label names the view shown ("View: True colour")."""
-    return page.get_by_test_id("stPopoverButton").filter(has_text=re.compile(r"^\s*View: "))
-
-
-def jump_to_date(page: Page, option: re.Pattern) -> None:
-    """Open the date whose "Jump to" entry matches ``option`` (e.g. ``^4\\. 2024-03-26``)."""
-    open_popover(page, "Jump to a date").get_by_role("combobox", name="Jump to").click()
-    page.get_by_role("option", name=option).click()
-
-
 def number_input(page: Page, label: str) -> Locator:
     """The ``<input>`` of the ``st.number_input`` (or the ``st.text_input`` taking a number,
     as the area's boxes do) labelled ``label``."""

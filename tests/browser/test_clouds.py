@@ -29,10 +29,9 @@ from tests.browser.helpers import (
     go_to_page,
     image_element,
     open_app,
-    open_popover,
     selected,
 )
-from tests.browser.test_sentinelhub_source import fill_date
+from tests.browser.test_sentinelhub_source import choose_option, fill_date
 
 pytestmark = pytest.mark.browser
 BBOX = (14.5514, 45.8659, 14.5642, 45.8750)  # the form's default area
@@ -116,7 +115,8 @@ def test_cloudy_carried_pixels_are_flagged_and_saved_only_when_included(app, pag
     expect_text(page, "2024-03-26", timeout=30_000)
 
     # Skip the third image with a reason.
-    open_popover(page, "Skip as").get_by_role("button", name="clouds over my pixels").click()
+    choose_option(page, "Skip reason", "clouds over my pixels")
+    click_button(page, "Skip (clouds over my pixels)")
     expect_text(page, "All 3 acquisitions reviewed", timeout=30_000)
     expect_no_exception(page)
 

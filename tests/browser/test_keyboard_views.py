@@ -9,7 +9,6 @@ from playwright.sync_api import expect
 
 from tests.browser.helpers import (
     IMAGE_IFRAME,
-    choose_view,
     click_button,
     click_image_pixel,
     expect_no_exception,
@@ -17,7 +16,6 @@ from tests.browser.helpers import (
     image_element,
     open_app,
     selected,
-    view_button,
     wait_idle,
 )
 from tests.browser.test_click_speed import DEFAULT_BBOX, valid_pixels
@@ -30,7 +28,7 @@ def reviewed(page, n: int) -> None:
 
 
 def view_shown(page, name: str) -> None:
-    expect(view_button(page)).to_have_text(re.compile(rf"View: {re.escape(name)}"))
+    expect(page.get_by_role("combobox", name="View", exact=True)).to_have_value(re.compile(re.escape(name)))
 
 
 def image_src(page) -> str:
@@ -92,7 +90,8 @@ def test_chosen_view_survives_save_and_a_reload(app, page):
     click_button(page, "Start")
     expect_text(page, selected(0))
     true_colour = image_src(page)
-    choose_view(page, "Snow vs cloud (B11, B12, B03)")
+    page.get_by_role("combobox", name="View", exact=True).click()
+    page.get_by_role("option", name="Snow vs cloud (B11, B12, B03)").click()
     wait_idle(page)
     view_shown(page, "Snow vs cloud")
     assert image_src(page) != true_colour

@@ -26,7 +26,6 @@ from tests.browser.helpers import (
     click_image_pixel,
     expect_no_exception,
     expect_text,
-    jump_to_date,
     open_app,
     selected,
     wait_idle,
@@ -211,7 +210,9 @@ def test_a_revoked_token_is_renewed_without_a_word_about_credentials(app, page, 
     fake_sh.revoke_tokens()  # as a restarted service does
     fourth = days_listed(fake_sh)[3]
     wait_idle(page)
-    jump_to_date(page, re.compile(rf"^4\. {fourth}"))
+    jump = page.get_by_test_id("stSelectbox").filter(has=page.get_by_text("Jump to", exact=True))
+    jump.first.click()
+    page.get_by_role("option", name=re.compile(rf"^4\. {fourth}")).click()
     expect_text(page, re.compile(rf"{fourth} \d\d:\d\d UTC"), timeout=LOAD_TIMEOUT_MS)
     expect_text(page, selected(0))
     expect(page.get_by_text("rejected the credentials")).to_have_count(0)
