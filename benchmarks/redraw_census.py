@@ -21,7 +21,6 @@ import argparse
 import os
 import sys
 import tempfile
-import time
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -30,7 +29,10 @@ sys.path.insert(0, str(ROOT))
 from playwright.sync_api import sync_playwright  # noqa: E402
 
 from tests.browser.conftest import CHROMIUM, CHROMIUM_ARGS, NOT_LOOPBACK, AppServer, offline  # noqa: E402
-from tests.browser.helpers import click_button, image_element, open_app, selected  # noqa: E402
+from tests.browser.helpers import selected, wait_idle  # noqa: E402
+
+sys.path.insert(0, str(ROOT / "benchmarks"))
+from click_latency import prepare  # noqa: E402 - the same start: open, Start, wait for the image
 
 COMPOSITE = "[0, 1, 11, 14, 15]"  # React's fiber tags of function, class, forwardRef and memo components
 HOOK = f"""
@@ -89,12 +91,7 @@ def main() -> None:
                 context.route(NOT_LOOPBACK, offline)
                 context.add_init_script(HOOK)
                 page = context.new_page()
-                open_app(page, app.url)
-                if labeller:
-                    click_button(page, "Start")
-                page.get_by_text(selected(0)).wait_for()
-                image = image_element(page)
-                image.scroll_into_view_if_needed()
+                image = prepare(page, app.url, labeller=labeller)
                 if labeller:  # the season's dates are fetched in the background first
                     page.wait_for_function(
                         "() => !document.body.innerText.includes('fetching dates in the background')",
@@ -107,7 +104,7 @@ def main() -> None:
                     x, y = 0.1 + 0.08 * (k % 10), 0.1 + 0.08 * (k // 10 % 10)  # a new pixel each time
                     page.mouse.click(box["x"] + box["width"] * x, box["y"] + box["height"] * y)
                     page.get_by_text(selected(k)).wait_for()
-                    time.sleep(0.3)  # the run's last commits (its end, its status)
+                    wait_idle(page)  # the run's last commits (its end, its status)
                     last = page.evaluate("() => window.__s2commits")
                     rendered = [commit["rendered"] for commit in last]
                     print(f"click {k}: {len(last)} commits, components rendered: {rendered}")

@@ -12,8 +12,8 @@ from labeller.errors import InvalidInputError
 from labeller.views import Display, View
 
 VIEW_KEY, STRETCH_KEY, BRIGHT_KEY = "view", "stretch", "bright"
-ADJUST_KEY = "adjust_display"  # the toggle that shows the stretch and brightness
 """Session-state keys of the widgets, and the page-address parameters that keep them."""
+ADJUST_KEY = "adjust_display"  # the toggle that shows the stretch and brightness
 CUSTOM = "custom"
 CUSTOM_BANDS = ("custom_red", "custom_green", "custom_blue")
 DEFAULT_CUSTOM = ("B12", "B11", "B8A")
@@ -95,8 +95,8 @@ def stretch_and_brightness() -> None:
     """The stretch and brightness, drawn only when asked for (the toggle's label tells their
     values): every element on the page costs each click a redraw (issue 12)."""
     state = st.session_state  # (Streamlit keeps their values while they are not drawn: tested)
-    stretch = "fixed" if state[STRETCH_KEY] == "fixed" else "auto"
-    if st.toggle(f"Adjust ({stretch} ×{state[BRIGHT_KEY]:.1f})", key=ADJUST_KEY):  # fits the column
+    label = f"Adjust ({state[STRETCH_KEY]} ×{state[BRIGHT_KEY]:.1f})"  # short: fits the column
+    if st.toggle(label, key=ADJUST_KEY):
         st.radio(
             "Stretch",
             list(views.STRETCHES),

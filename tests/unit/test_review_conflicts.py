@@ -81,8 +81,9 @@ def test_a_press_landing_between_check_and_write_is_refused_not_replaced(
     for pixel in b_pixels:
         bob.toggle(pixel)
     first = alice.current
-    a_store.draft(alice.campaign.id, alice.draft_token)  # her clicks' drafts are written (in the
-    # background, labeller/store/drafts.py): the store's next write is her press
+    # Her clicks' drafts are written in the background (labeller/store/drafts.py): wait for
+    # them, so that the store's next write is her press.
+    a_store.draft(alice.campaign.id, alice.draft_token)
     ran = before_next_write(a_store, lambda: press(bob, b_action))
 
     with pytest.raises(ReviewConflictError, match="in another session") as refused:
