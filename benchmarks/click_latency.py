@@ -10,6 +10,8 @@ interval for the p50 ratio (what this run's noise alone allows), and the core co
 On 2 cores the p50 ratio of "click -> count" moves by up to 0.3 between runs of the same code
 (the times spread over 30-100 ms for both apps); the bootstrap interval shows how much of that
 one run's own clicks allow, the mean ratio is a second summary, and ``--csv`` keeps every time.
+``--rounds N`` repeats the whole run N times (fresh servers and browser each) and pools the clicks:
+the figure to quote, with each round's own p50 ratio printed beside it.
 ``--load`` adds a process burning one core for the whole run; ``--pause`` waits between rounds,
 so the spectra beside the image redraw between clicks. Not a test: never fails on time.
 
@@ -19,7 +21,7 @@ the new image's load event. (Waiting with Playwright's locators instead measured
 they look again 20, 50 and 100 ms apart, so a count shown 35 ms after the click was seen at
 ~85 ms and one shown at 28 ms at ~35 ms, and each look scans the whole page.)
 
-    .venv/bin/python benchmarks/click_latency.py [--clicks 30] [--load] [--pause 1.0] [--csv F]
+    .venv/bin/python benchmarks/click_latency.py [--clicks 30] [--rounds 1] [--load] [--pause 1.0] [--csv F]
 """
 
 from __future__ import annotations
@@ -117,7 +119,58 @@ def main() -> None:
         help="the bare app's runner.postScriptGC (default: Streamlit's default, true)",
     )
     parser.add_argument("--csv", type=Path, help="also write every click's times to this CSV file")
+    parser.add_argument(
+        "--rounds",
+        type=int,
+        default=1,
+        help="repeat with fresh servers and browser; the figures pool every round's clicks",
+    )
     args = parser.parse_args()
+    rounds = [measure_round(args) for _ in range(args.rounds)]
+    pooled = {
+        name: {what: [t for one in rounds for t in one[name][what]] for what in ("count", "image")}
+        for name in ("app", "bare")
+    }
+    if args.csv:
+        rows = ["round,app,click,count_ms,image_ms"] + [
+            f"{r},{name},{k},{count:.1f},{image:.1f}"
+            for r, one in enumerate(rounds, 1)
+            for name, times in one.items()
+            for k, (count, image) in enumerate(zip(times["count"], times["image"], strict=True), 1)
+        ]
+        args.csv.write_text("\n".join(rows) + "\n")
+    load = "one core kept busy by another process" if args.load else "no other load started"
+    pause = f", {args.pause:g} s pause between rounds of clicks" if args.pause else ""
+    pooled_note = f" x {args.rounds} rounds (fresh servers each), pooled" if args.rounds > 1 else ""
+    print(
+        f"machine: {os.cpu_count()} cores; {load}; {args.clicks} clicks per app, alternating"
+        f"{pooled_note}{pause};"
+    )
+    print(
+        "102 x 102 px area shown at 510 px, Chromium 1366 x 768; "
+        f"bare app runner.postScriptGC={args.bare_post_script_gc} (the labeller's config: false)"
+    )
+    for what in ("count", "image"):
+        name = {"count": "click -> 'k pixels selected'", "image": "click -> outlined image loaded"}[what]
+        ours, theirs = pooled["app"][what], pooled["bare"][what]
+        for who, values in (("labeller", ours), ("bare app", theirs)):
+            print(f"{name:32s} {who:9s} p50 {statistics.median(values):6.1f} ms   p95 {p95(values):6.1f} ms")
+        low, high = ratio_interval(ours, theirs)
+        mean_ratio = statistics.fmean(ours) / statistics.fmean(theirs)
+        print(
+            f"{name:32s} ratio     p50 {statistics.median(ours) / statistics.median(theirs):6.2f} x   "
+            f"p95 {p95(ours) / p95(theirs):6.2f} x   (p50 ratio, 95 % bootstrap: {low:.2f}-{high:.2f})"
+        )
+        print(f"{name:32s} ratio     mean {mean_ratio:5.2f} x")
+        if args.rounds > 1:
+            each = [
+                statistics.median(one["app"][what]) / statistics.median(one["bare"][what]) for one in rounds
+            ]
+            print(f"{name:32s} ratio     p50 of each round: " + ", ".join(f"{r:.2f}" for r in each))
+
+
+def measure_round(args) -> dict:
+    """One round: both apps on fresh servers, clicked in turn; every click's two times."""
     burner = multiprocessing.Process(target=burn, daemon=True) if args.load else None
     with tempfile.TemporaryDirectory() as tmp:
         tmp = Path(tmp)
@@ -135,38 +188,12 @@ def main() -> None:
         try:
             if burner:
                 burner.start()
-            results = run(app.url, bare.url, args.clicks, args.pause)
+            return run(app.url, bare.url, args.clicks, args.pause)
         finally:
             if burner:
                 burner.terminate()
             app.stop()
             bare.stop()
-    if args.csv:
-        rows = ["app,click,count_ms,image_ms"] + [
-            f"{name},{k},{count:.1f},{image:.1f}"
-            for name, times in results.items()
-            for k, (count, image) in enumerate(zip(times["count"], times["image"], strict=True), 1)
-        ]
-        args.csv.write_text("\n".join(rows) + "\n")
-    load = "one core kept busy by another process" if args.load else "no other load started"
-    pause = f", {args.pause:g} s pause between rounds" if args.pause else ""
-    print(f"machine: {os.cpu_count()} cores; {load}; {args.clicks} clicks per app, alternating{pause};")
-    print(
-        "102 x 102 px area shown at 510 px, Chromium 1366 x 768; "
-        f"bare app runner.postScriptGC={args.bare_post_script_gc} (the labeller's config: false)"
-    )
-    for what in ("count", "image"):
-        name = {"count": "click -> 'k pixels selected'", "image": "click -> outlined image loaded"}[what]
-        ours, theirs = results["app"][what], results["bare"][what]
-        for who, values in (("labeller", ours), ("bare app", theirs)):
-            print(f"{name:32s} {who:9s} p50 {statistics.median(values):6.1f} ms   p95 {p95(values):6.1f} ms")
-        low, high = ratio_interval(ours, theirs)
-        mean_ratio = statistics.fmean(ours) / statistics.fmean(theirs)
-        print(
-            f"{name:32s} ratio     p50 {statistics.median(ours) / statistics.median(theirs):6.2f} x   "
-            f"p95 {p95(ours) / p95(theirs):6.2f} x   (p50 ratio, 95 % bootstrap: {low:.2f}-{high:.2f})"
-        )
-        print(f"{name:32s} ratio     mean {mean_ratio:5.2f} x")
 
 
 def prepare(page, url: str, *, labeller: bool):
