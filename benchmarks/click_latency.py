@@ -7,9 +7,13 @@ clicks them in turn, on the same spots, so machine noise hits both. For each app
 click: click → "k pixels selected" shown, and click → the new outlined image loaded in the click
 component. Prints median (p50) and p95 of both, the labeller/bare ratios with a 95 % bootstrap
 interval for the p50 ratio (what this run's noise alone allows), and the core count.
-On 2 cores the p50 ratio of "click -> count" moves by up to 0.3 between runs of the same code
-(the times spread over 30-100 ms for both apps); the bootstrap interval shows how much of that
-one run's own clicks allow, the mean ratio is a second summary, and ``--csv`` keeps every time.
+On 2 cores the p50 ratio of "click -> count" moves by up to 0.3 between runs of the same code.
+Most of that is the bare app's: its count times are bimodal (quartiles ~26 and ~56 ms), and its
+median falls in the gap. Streamlit's default ``runner.postScriptGC`` runs a full garbage
+collection (~45 ms) on the script thread after each run; when it starts before the server's event
+loop has written the count, the count waits for it (server side, the count left at p75 51 ms; with
+``--bare-post-script-gc false``, 12.5 ms). The bootstrap interval shows how much one run's own
+clicks move the p50 ratio, the mean ratio is a steadier summary, and ``--csv`` keeps every time.
 ``--rounds N`` repeats the whole run N times (fresh servers and browser each) and pools the clicks:
 the figure to quote, with each round's own p50 ratio printed beside it.
 ``--load`` adds a process burning one core for the whole run; ``--pause`` waits between rounds,
