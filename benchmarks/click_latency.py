@@ -16,8 +16,8 @@ loop has written the count, the count waits for it (server side, the count left 
 clicks move the p50 ratio, the mean ratio is a steadier summary, and ``--csv`` keeps every time.
 ``--rounds N`` repeats the whole run N times (fresh servers and browser each) and pools the clicks:
 the figure to quote, with each round's own p50 ratio printed beside it.
-``--load`` adds a process burning one core for the whole run; ``--pause`` waits between rounds,
-so the spectra beside the image redraw between clicks. Not a test: never fails on time.
+``--load`` adds a process burning one core for the whole run; ``--pause`` waits before each pair
+of clicks, so the spectra beside the image redraw between clicks. Not a test: never fails on time.
 
 Both times are taken inside the page, on its clock, as a user would see them: from the click
 event's time stamp to the first animation frame after the count's text is in the page, or after
@@ -114,7 +114,7 @@ def main() -> None:
         "--pause",
         type=float,
         default=0.0,
-        help="seconds between rounds of clicks (1.0: the spectra beside the image redraw between clicks)",
+        help="seconds before each pair of clicks (1.0: the spectra beside the image redraw between clicks)",
     )
     parser.add_argument(
         "--bare-post-script-gc",
@@ -130,7 +130,11 @@ def main() -> None:
         help="repeat with fresh servers and browser; the figures pool every round's clicks",
     )
     args = parser.parse_args()
-    rounds = [measure_round(args) for _ in range(args.rounds)]
+    report(args, [measure_round(args) for _ in range(args.rounds)])
+
+
+def report(args, rounds: list[dict]) -> None:
+    """Print the pooled figures of all rounds (and each round's p50 ratio); write --csv."""
     pooled = {
         name: {what: [t for one in rounds for t in one[name][what]] for what in ("count", "image")}
         for name in ("app", "bare")
@@ -144,7 +148,7 @@ def main() -> None:
         ]
         args.csv.write_text("\n".join(rows) + "\n")
     load = "one core kept busy by another process" if args.load else "no other load started"
-    pause = f", {args.pause:g} s pause between rounds of clicks" if args.pause else ""
+    pause = f", {args.pause:g} s pause before each pair of clicks" if args.pause else ""
     pooled_note = f" x {args.rounds} rounds (fresh servers each), pooled" if args.rounds > 1 else ""
     print(
         f"machine: {os.cpu_count()} cores; {load}; {args.clicks} clicks per app, alternating"
