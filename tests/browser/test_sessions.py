@@ -15,6 +15,7 @@ from tests.browser.helpers import (
     expect_no_exception,
     expect_text,
     fill_number,
+    image_element,
     open_app,
     open_popover,
     selected,
@@ -112,6 +113,7 @@ def test_change_setup_returns_to_the_form_with_its_values(app, page):
 def test_narrow_window_shows_the_whole_image_and_clicks_still_hit_the_right_pixel(app, page):
     page.set_viewport_size({"width": 1024, "height": 700})
     rows, cols = start(page, app.url, "8")
+    image_element(page)  # the count is drawn before the image: wait until the picture is shown
     image = page.locator('iframe[title="streamlit_image_coordinates.streamlit_image_coordinates"]').first
     box = image.bounding_box()
     main = page.get_by_test_id("stMain").bounding_box()
