@@ -10,6 +10,7 @@ from playwright.sync_api import expect
 
 from labeller.store import Store
 from tests.browser.helpers import (
+    IMAGE_IFRAME,
     click_button,
     click_image_pixel,
     expect_no_exception,
@@ -114,7 +115,7 @@ def test_narrow_window_shows_the_whole_image_and_clicks_still_hit_the_right_pixe
     page.set_viewport_size({"width": 1024, "height": 700})
     rows, cols = start(page, app.url, "8")
     image_element(page)  # the count is drawn before the image: wait until the picture is shown
-    image = page.locator('iframe[title="streamlit_image_coordinates.streamlit_image_coordinates"]').first
+    image = page.locator(IMAGE_IFRAME).first
     box = image.bounding_box()
     main = page.get_by_test_id("stMain").bounding_box()
     assert box["x"] + box["width"] <= main["x"] + main["width"], "the image runs past the page"
