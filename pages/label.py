@@ -46,6 +46,7 @@ IMAGE_SENT = "_image_sent"  # the acquisition whose image the last full run sent
 # Streamlit's browser side renders what arrives within ~10 ms as one batch: sent together,
 # the charts held the image's paint back by 50-150 ms (benchmarks/stac_image.py).
 PAINT_PAUSE_S = 0.03
+CONTROLS_WIDTH_PX = 176  # "Previous view  Shift + V", the longest button label, in full
 CLOUD_NOTE = "Selected pixels that look cloudy here are crossed and not saved."
 
 
@@ -429,7 +430,11 @@ def labelling_loop() -> None:
         text=f"{progress.reviewed} of {progress.total} reviewed, "
         f"{plural(progress.pixels_saved, 'pixel')} saved",
     )
-    image_col, controls = st.columns([4, 1])
+    # The controls keep a fixed width, so their labels read in full in a narrow window; the
+    # image takes the rest (shrunk when narrower than itself).
+    with st.container(horizontal=True, wrap=False, gap="medium"):
+        image_col = st.container(width="stretch")
+        controls = st.container(width=CONTROLS_WIDTH_PX)
     ready = not labelling.finished and labelling.loader.is_ready(labelling.current)
     # The controls before the image: a key pressed as soon as the image shows must reach the
     # buttons drawn for it (``act`` ignores those of the image before).

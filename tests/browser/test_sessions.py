@@ -111,7 +111,13 @@ def test_change_setup_returns_to_the_form_with_its_values(app, page):
     expect_text(page, re.compile(r"1 of \d+ reviewed"))
 
 
-def test_narrow_window_shows_the_whole_image_and_clicks_still_hit_the_right_pixel(app, page):
+# The labels of the page's buttons that do not fit in their button (Streamlit cuts them with "…").
+CUT_BUTTON_LABELS = """() => [...document.querySelectorAll("[data-testid=stButton] button, [data-testid=stPopover] button")]
+  .filter((b) => b.offsetWidth && [...b.querySelectorAll("*")].some((e) => e.scrollWidth > e.clientWidth + 1))
+  .map((b) => b.innerText)"""
+
+
+def test_narrow_window_shows_the_whole_image_and_button_labels_and_clicks_still_hit_the_right_pixel(app, page):
     page.set_viewport_size({"width": 1024, "height": 700})
     rows, cols = start(page, app.url, "8")
     image_element(page)  # the count is drawn before the image: wait until the picture is shown
@@ -119,6 +125,7 @@ def test_narrow_window_shows_the_whole_image_and_clicks_still_hit_the_right_pixe
     box = image.bounding_box()
     main = page.get_by_test_id("stMain").bounding_box()
     assert box["x"] + box["width"] <= main["x"] + main["width"], "the image runs past the page"
+    assert page.evaluate(CUT_BUTTON_LABELS) == [], "button labels cut off (shown with an ellipsis)"
     click_image_pixel(page, rows - 1, cols - 1, rows, cols)  # the south-east corner pixel
     expect_text(page, selected(1))
     click_button(page, "Save & next")
