@@ -19,6 +19,14 @@ the figure to quote, with each round's own p50 ratio printed beside it.
 ``--load`` adds a process burning one core for the whole run; ``--pause`` waits before each pair
 of clicks, so the spectra beside the image redraw between clicks. Not a test: never fails on time.
 
+What a click waits for is seen on the next animation frame, so its times come in steps of a frame
+(~17 ms at 60 Hz). Each wait for a result ends on a frame, so a script clicking right after it
+clicks at the same point of the frame clock every time; that point moves from run to run, and
+whole runs jumped a frame (the bare app's count: ~18 ms in some rounds, ~29 ms in others; p50
+ratios of one run's rounds from 1.11 to 1.79). A person clicks at any point of it: each pair of
+clicks first waits a random part of a frame (``--no-jitter``: the old lockstep, for comparison).
+With it, the p50 ratios of one run's rounds stayed within about 0.2 of each other.
+
 Both times are taken inside the page, on its clock, as a user would see them: from the click
 event's time stamp to the first animation frame after the count's text is in the page, or after
 the new image's load event. (Waiting with Playwright's locators instead measured its polling:
@@ -26,6 +34,7 @@ they look again 20, 50 and 100 ms apart, so a count shown 35 ms after the click 
 ~85 ms and one shown at 28 ms at ~35 ms, and each look scans the whole page.)
 
     .venv/bin/python benchmarks/click_latency.py [--clicks 30] [--rounds 1] [--load] [--pause 1.0] [--csv F]
+        [--bare-post-script-gc false] [--no-jitter]
 """
 
 from __future__ import annotations
@@ -33,6 +42,7 @@ from __future__ import annotations
 import argparse
 import multiprocessing
 import os
+import random
 import statistics
 import sys
 import tempfile
@@ -129,6 +139,11 @@ def main() -> None:
         default=1,
         help="repeat with fresh servers and browser; the figures pool every round's clicks",
     )
+    parser.add_argument(
+        "--no-jitter",
+        action="store_true",
+        help="click right after the previous result, in step with the frame clock (see run())",
+    )
     args = parser.parse_args()
     report(args, [measure_round(args) for _ in range(args.rounds)])
 
@@ -150,9 +165,10 @@ def report(args, rounds: list[dict]) -> None:
     load = "one core kept busy by another process" if args.load else "no other load started"
     pause = f", {args.pause:g} s pause before each pair of clicks" if args.pause else ""
     pooled_note = f" x {args.rounds} rounds (fresh servers each), pooled" if args.rounds > 1 else ""
+    phase = "in step with the frame clock" if args.no_jitter else "at random points of the frame clock"
     print(
         f"machine: {os.cpu_count()} cores; {load}; {args.clicks} clicks per app, alternating"
-        f"{pooled_note}{pause};"
+        f"{pooled_note}{pause}, {phase};"
     )
     print(
         "102 x 102 px area shown at 510 px, Chromium 1366 x 768; "
@@ -196,7 +212,7 @@ def measure_round(args) -> dict:
         try:
             if burner:
                 burner.start()
-            return run(app.url, bare.url, args.clicks, args.pause)
+            return run(app.url, bare.url, args.clicks, args.pause, jitter=not args.no_jitter)
         finally:
             if burner:
                 burner.terminate()
@@ -214,18 +230,28 @@ def prepare(page, url: str, *, labeller: bool):
     return image
 
 
-def click_once(page, image, k: int, clicks: int) -> tuple[float, float]:
+FRAME_S = 1 / 60  # the browser's frame interval: what a click waits for to be seen is quantised by it
+
+
+def click_once(page, image, k: int, clicks: int, phase_s: float = 0.0) -> tuple[float, float]:
+    """Click the k-th spot after ``phase_s`` (see ``run``); the click's two times, in ms."""
     box = image.bounding_box()
     x = box["x"] + box["width"] * (0.05 + 0.9 * (k * 37 % clicks) / clicks)
     y = box["y"] + box["height"] * (0.05 + 0.9 * (k * 11 % clicks) / clicks)
     page.evaluate("k => window.__s2bench.arm(k)", k)
+    time.sleep(phase_s)
     page.mouse.click(x, y)
     page.wait_for_function("() => window.__s2bench.done()")
     count_ms, image_ms = page.evaluate("() => window.__s2bench.result()")
     return count_ms, image_ms
 
 
-def run(app_url: str, bare_url: str, clicks: int, pause: float = 0.0) -> dict:
+def run(app_url: str, bare_url: str, clicks: int, pause: float = 0.0, jitter: bool = True) -> dict:
+    """Click both apps in turn. Each wait for a click's result ends on an animation frame, so
+    without ``jitter`` every click of a run lands at the same point of the frame clock, and the
+    times jump by whole frames (~17 ms) between runs as that point moves; a person clicks at
+    any point of it. ``jitter`` first waits a random part of a frame, the same for both apps."""
+    rng = random.Random(0)
     results = {name: {"count": [], "image": []} for name in ("app", "bare")}
     with sync_playwright() as playwright:
         browser = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
@@ -240,10 +266,11 @@ def run(app_url: str, bare_url: str, clicks: int, pause: float = 0.0) -> dict:
             if pause:
                 time.sleep(pause)  # a labeller looking at the image (not a wait for a result)
             order = ("app", "bare") if k % 2 else ("bare", "app")
+            phase_s = rng.uniform(0, FRAME_S) if jitter else 0.0
             for name in order:
                 page, image = pages[name]
                 page.bring_to_front()
-                count_ms, image_ms = click_once(page, image, k, clicks)
+                count_ms, image_ms = click_once(page, image, k, clicks, phase_s)
                 results[name]["count"].append(count_ms)
                 results[name]["image"].append(image_ms)
         browser.close()
