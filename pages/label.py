@@ -432,7 +432,7 @@ def labelling_loop() -> None:
     )
     # The controls keep a fixed width, so their labels read in full in a narrow window; the
     # image takes the rest (shrunk when narrower than itself).
-    with st.container(horizontal=True, wrap=False, gap="medium"):
+    with st.container(horizontal=True, wrap=False, gap="small"):
         image_col = st.container(width="stretch")
         controls = st.container(width=CONTROLS_WIDTH_PX)
     ready = not labelling.finished and labelling.loader.is_ready(labelling.current)
