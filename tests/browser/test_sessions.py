@@ -112,12 +112,13 @@ def test_change_setup_returns_to_the_form_with_its_values(app, page):
 
 
 # The labels of the page's buttons that do not fit in their button (Streamlit cuts them with "…").
-CUT_BUTTON_LABELS = """() => [...document.querySelectorAll("[data-testid=stButton] button, [data-testid=stPopover] button")]
-  .filter((b) => b.offsetWidth && [...b.querySelectorAll("*")].some((e) => e.scrollWidth > e.clientWidth + 1))
+CUT_BUTTON_LABELS = """() => [
+  ...document.querySelectorAll("[data-testid=stButton] button, [data-testid=stPopover] button"),
+].filter((b) => b.offsetWidth && [...b.querySelectorAll("*")].some((e) => e.scrollWidth > e.clientWidth + 1))
   .map((b) => b.innerText)"""
 
 
-def test_narrow_window_shows_the_whole_image_and_button_labels_and_clicks_still_hit_the_right_pixel(app, page):
+def test_narrow_window_shows_the_whole_image_and_every_button_label_and_clicks_hit_the_pixel(app, page):
     page.set_viewport_size({"width": 1024, "height": 700})
     rows, cols = start(page, app.url, "8")
     image_element(page)  # the count is drawn before the image: wait until the picture is shown
