@@ -648,7 +648,10 @@ if session() is None:
     with ui.showing_errors():
         setup_form()
 else:
-    if st.session_state.pop(SCROLL_TOP, False):
+    if st.session_state.get(SCROLL_TOP):
         with st.sidebar:  # (last in the sidebar: no element of the page moves when it goes)
             ui.scroll_to_top()
     labelling_loop()
+    # Only after a run that got to its end: the loop's first run usually reruns once its image
+    # is in, and the browser may never draw (nor run) a script sent by a run cut short.
+    st.session_state.pop(SCROLL_TOP, None)
