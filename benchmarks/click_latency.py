@@ -25,7 +25,7 @@ clicks at the same point of the frame clock every time; that point moves from ru
 whole runs jumped a frame (the bare app's count: ~18 ms in some rounds, ~29 ms in others; p50
 ratios of one run's rounds from 1.11 to 1.79). A person clicks at any point of it: each pair of
 clicks first waits a random part of a frame (``--no-jitter``: the old lockstep, for comparison).
-With it, the p50 ratios of one run's rounds stayed within about 0.2 of each other.
+With it, the p50 ratios of one run's 5-10 rounds spread over 0.1-0.35 (in lockstep up to 0.75).
 
 Both times are taken inside the page, on its clock, as a user would see them: from the click
 event's time stamp to the first animation frame after the count's text is in the page, or after
