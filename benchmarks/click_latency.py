@@ -142,7 +142,7 @@ def main() -> None:
     parser.add_argument(
         "--no-jitter",
         action="store_true",
-        help="click right after the previous result, in step with the frame clock (see run())",
+        help="click right after the previous result, in step with the frame clock (see the module's note)",
     )
     args = parser.parse_args()
     report(args, [measure_round(args) for _ in range(args.rounds)])
@@ -247,10 +247,8 @@ def click_once(page, image, k: int, clicks: int, phase_s: float = 0.0) -> tuple[
 
 
 def run(app_url: str, bare_url: str, clicks: int, pause: float = 0.0, jitter: bool = True) -> dict:
-    """Click both apps in turn. Each wait for a click's result ends on an animation frame, so
-    without ``jitter`` every click of a run lands at the same point of the frame clock, and the
-    times jump by whole frames (~17 ms) between runs as that point moves; a person clicks at
-    any point of it. ``jitter`` first waits a random part of a frame, the same for both apps."""
+    """Click both apps in turn; with ``jitter``, each pair of clicks first waits a random part of
+    a frame, the same for both apps (why: the module's note)."""
     rng = random.Random(0)
     results = {name: {"count": [], "image": []} for name in ("app", "bare")}
     with sync_playwright() as playwright:
